@@ -1,0 +1,103 @@
+"""Create users, change roles, disable accounts, check passwords — each change audited."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from ..models import ROLES, AuditEvent, User
+from ..timeutil import utcnow
+from . import ServiceError, audit
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 10
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+# A valid hash to compare against when the account does not exist, so timing does not reveal emails.
+_DUMMY_HASH = generate_password_hash("auditdocs-timing-equaliser", method="scrypt")
+
+
+def normalise_email(email: str) -> str:
+    """Emails compare case-insensitively."""
+    return (email or "").strip().lower()
+
+
+def hash_password(password: str) -> str:
+    """scrypt via Werkzeug."""
+    return generate_password_hash(password, method="scrypt")
+
+
+def validate_password(password: str) -> None:
+    """Refuse passwords too short to resist guessing."""
+    if len(password or "") < MIN_PASSWORD:
+        raise ServiceError(_l("The password must have at least %(n)d characters.", n=MIN_PASSWORD))
+
+
+def create_user(email: str, name: str, role: str, password: str, actor: User | None = None) -> User:
+    """Create an account; refuses a duplicate email, an unknown role or a weak password."""
+    email = normalise_email(email)
+    if not EMAIL_RE.match(email):
+        raise ServiceError(_l("“%(email)s” is not a valid e-mail address.", email=email))
+    if role not in ROLES:
+        raise ServiceError(_l("Unknown role “%(role)s”.", role=role))
+    validate_password(password)
+    if db.session.scalar(select(User.id).where(User.email == email)):
+        raise ServiceError(_l("A user with the e-mail %(email)s already exists.", email=email), 409)
+    user = User(email=email, name=(name or email.split("@")[0]).strip()[:200], role=role,
+                password_hash=hash_password(password), active=True, session_version=1)
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.create", "user", user.id, new={"email": email, "role": role, "name": user.name},
+                 actor=actor, actor_label=None if actor else "cli")
+    return user
+
+
+def set_role(user: User, role: str, actor: User | None = None) -> None:
+    """Change a role; the user's sessions are renewed so the new rights apply at once."""
+    if role not in ROLES:
+        raise ServiceError(_l("Unknown role “%(role)s”.", role=role))
+    if user.role == role:
+        return
+    old = user.role
+    user.role = role
+    user.session_version += 1
+    audit.record("user.role", "user", user.id, old={"role": old}, new={"role": role}, actor=actor)
+
+
+def set_active(user: User, active: bool, actor: User | None = None) -> None:
+    """Disable or re-enable an account; disabling ends its sessions at once."""
+    if actor is not None and actor.id == user.id and not active:
+        raise ServiceError(_l("You cannot disable your own account."), 403)
+    if user.active == active:
+        return
+    user.active = active
+    user.session_version += 1
+    audit.record("user.enable" if active else "user.disable", "user", user.id,
+                 old={"active": not active}, new={"active": active}, actor=actor)
+
+
+def recent_failures(email: str) -> int:
+    """Failed logins for this e-mail in the throttling window, counted from the audit trail."""
+    since = utcnow() - FAILURE_WINDOW
+    return db.session.scalar(
+        select(func.count(AuditEvent.id)).where(
+            AuditEvent.action == "auth.login_failed",
+            AuditEvent.object_id == email,
+            AuditEvent.occurred_at >= since,
+        )
+    ) or 0
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """Return the active user whose password matches, else None (same work either way)."""
+    email = normalise_email(email)
+    user = db.session.scalar(select(User).where(User.email == email))
+    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+    if user is None or not ok or not user.active:
+        return None
+    return user

@@ -1,0 +1,233 @@
+"""Content-addressed blob store for audit evidence (ISO 9001 7.5.3).
+
+Why: documented information must never be lost or silently changed, and
+identical bytes should be stored exactly once.  Objects live at
+``<root>/ab/cd/<sha256>`` and are read-only; uploads are streamed to
+``<root>/tmp/`` first and only renamed into place once complete and fsynced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import re
+import secrets
+import stat
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+CHUNK_SIZE = 1024 * 1024
+OBJECT_MODE = 0o444
+TEMP_DIR_NAME = "tmp"
+TEMP_SUFFIX = ".part"
+
+_HASH_RE = re.compile(r"[0-9a-f]{64}")
+
+
+class UploadTooLarge(Exception):
+    """Raised when a stream exceeds ``max_bytes``, so callers can answer 413."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"upload exceeds the limit of {limit} bytes")
+        self.limit = limit
+
+
+class EmptyUpload(Exception):
+    """Raised for a zero-byte stream, because empty evidence proves nothing."""
+
+    def __init__(self) -> None:
+        super().__init__("upload is empty")
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    """Result of a put, so callers know the address and whether it was new."""
+
+    sha256: str
+    size: int
+    # False when identical bytes were already stored.  Two workers racing with the
+    # same new bytes may both see True (same content, so nothing is lost).
+    created: bool
+
+
+def _fsync_dir(path: Path) -> None:
+    """Fsync a directory so a rename/creation inside it survives a crash."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _makedirs_durable(path: Path) -> None:
+    """Create missing directories and fsync each parent, so they survive a crash."""
+    missing: list[Path] = []
+    current = path
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for directory in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another worker was faster
+            directory.mkdir()
+        _fsync_dir(directory.parent)
+
+
+class BlobStore:
+    """Store blobs by SHA-256 so evidence is deduplicated and tamper-evident."""
+
+    def __init__(self, root: Path) -> None:
+        """Remember the root only; directories are created lazily on first write."""
+        self.root = Path(root)
+        self.temp_dir = self.root / TEMP_DIR_NAME
+
+    # -- addressing -------------------------------------------------------
+
+    def path_for(self, sha256: str) -> Path:
+        """Map a hash to its object path, refusing anything that is not a hash."""
+        if not isinstance(sha256, str) or not _HASH_RE.fullmatch(sha256):
+            raise ValueError(f"not a lowercase hex sha256: {sha256!r}")
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def exists(self, sha256: str) -> bool:
+        """Tell whether an object is stored, to skip redundant work."""
+        return self.path_for(sha256).is_file()
+
+    def open(self, sha256: str) -> BinaryIO:
+        """Open an object read-only for streaming; FileNotFoundError if missing."""
+        return self.path_for(sha256).open("rb")
+
+    def size_of(self, sha256: str) -> int:
+        """Return the stored size without reading the object."""
+        return self.path_for(sha256).stat().st_size
+
+    def iter_hashes(self) -> Iterator[str]:
+        """Yield every stored object hash, for audits and integrity sweeps."""
+        if not self.root.is_dir():
+            return
+        for level1 in sorted(self.root.iterdir()):
+            if level1.name == TEMP_DIR_NAME or not level1.is_dir():
+                continue
+            for level2 in sorted(level1.iterdir()):
+                if not level2.is_dir():
+                    continue
+                for obj in sorted(level2.iterdir()):
+                    name = obj.name
+                    if (
+                        _HASH_RE.fullmatch(name)
+                        and name[:2] == level1.name
+                        and name[2:4] == level2.name
+                        and obj.is_file()
+                    ):
+                        yield name
+
+    # -- writing ----------------------------------------------------------
+
+    def put(self, stream: BinaryIO, max_bytes: int | None = None) -> StoredBlob:
+        """Stream bytes into the store atomically, never holding them all in memory."""
+        _makedirs_durable(self.temp_dir)
+        temp_path = self.temp_dir / f"{secrets.token_hex(16)}{TEMP_SUFFIX}"
+        fd = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            digest = hashlib.sha256()
+            size = 0
+            with os.fdopen(os.dup(fd), "wb") as out:
+                while True:
+                    want = CHUNK_SIZE
+                    if max_bytes is not None:
+                        # Read at most one byte past the limit: enough to detect it.
+                        want = max(1, min(CHUNK_SIZE, max_bytes - size + 1))
+                    chunk = stream.read(want)
+                    if not chunk:
+                        break
+                    size += len(chunk)
+                    if max_bytes is not None and size > max_bytes:
+                        raise UploadTooLarge(max_bytes)
+                    digest.update(chunk)
+                    out.write(chunk)
+                if size == 0:
+                    raise EmptyUpload()
+                out.flush()
+                os.fsync(out.fileno())
+            sha256 = digest.hexdigest()
+            final = self.path_for(sha256)
+            if final.exists():
+                temp_path.unlink()
+                return StoredBlob(sha256=sha256, size=size, created=False)
+            os.chmod(fd, OBJECT_MODE)
+            _makedirs_durable(final.parent)
+            os.replace(temp_path, final)
+            _fsync_dir(final.parent)
+            return StoredBlob(sha256=sha256, size=size, created=True)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                temp_path.unlink()
+            raise
+        finally:
+            os.close(fd)  # also releases the flock
+
+    def put_path(self, path: Path, max_bytes: int | None = None) -> StoredBlob:
+        """Store a local file, e.g. for imports and migrations."""
+        with Path(path).open("rb") as stream:
+            return self.put(stream, max_bytes=max_bytes)
+
+    # -- integrity and housekeeping ------------------------------------------
+
+    def verify(self, sha256: str) -> bool:
+        """Re-hash an object to prove it is unchanged; False if missing or altered."""
+        digest = hashlib.sha256()
+        try:
+            with self.open(sha256) as stream:
+                while chunk := stream.read(CHUNK_SIZE):
+                    digest.update(chunk)
+        except FileNotFoundError:
+            return False
+        return secrets.compare_digest(digest.hexdigest(), sha256)
+
+    def sweep_temp(self, max_age_seconds: float = 86400) -> int:
+        """Delete abandoned temp files, skipping young ones and ones still being written."""
+        if not self.temp_dir.is_dir():
+            return 0
+        removed = 0
+        now = time.time()
+        for entry in self.temp_dir.iterdir():
+            try:
+                fd = os.open(entry, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            except OSError:  # vanished meanwhile, or a symlink
+                continue
+            try:
+                info = os.fstat(fd)
+                if not stat.S_ISREG(info.st_mode) or now - info.st_mtime < max_age_seconds:
+                    continue
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # another worker is still writing it
+                with contextlib.suppress(FileNotFoundError):
+                    entry.unlink()
+                    removed += 1
+            finally:
+                os.close(fd)
+        return removed
+
+    def quarantine(self, sha256: str, dest: Path) -> Path:
+        """Move a suspect object aside for investigation; evidence is never deleted."""
+        source = self.path_for(sha256)
+        if not source.is_file():
+            raise FileNotFoundError(source)
+        dest = Path(dest)
+        _makedirs_durable(dest)
+        target = dest / sha256
+        counter = 1
+        while target.exists():  # never overwrite an earlier quarantined copy
+            target = dest / f"{sha256}.{counter}"
+            counter += 1
+        os.replace(source, target)
+        _fsync_dir(dest)
+        _fsync_dir(source.parent)
+        return target

@@ -1,0 +1,40 @@
+"""UTC in storage, the organisation's time zone on screen."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now in UTC; used as a column default callable."""
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """Normalise a naive (SQLite) or aware (PostgreSQL) datetime to aware UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def utc_text(value: datetime) -> str:
+    """Canonical UTC text (microseconds, Z) so both databases hash a time alike."""
+    return as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def org_tz() -> ZoneInfo:
+    """The organisation's time zone from AUDITDOCS_TIMEZONE."""
+    return ZoneInfo(current_app.config.get("TIMEZONE") or "America/Lima")
+
+
+def to_local(value: datetime) -> datetime:
+    """Convert a stored time to the organisation's time zone for display."""
+    return as_utc(value).astimezone(org_tz())
+
+
+def local_today() -> date:
+    """Today's date where the organisation is (review dates are calendar days there)."""
+    return datetime.now(org_tz()).date()

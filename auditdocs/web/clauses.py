@@ -1,0 +1,84 @@
+"""The clause browser: each standard's tree, a clause's page, applicability and title corrections."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import Clause, CrossMap, Standard
+from ..permissions import require
+from ..services import clauses as clause_service
+from .forms import ApplicabilityForm, ClauseTitleForm
+
+bp = Blueprint("clauses", __name__, url_prefix="/clauses")
+
+
+@bp.route("/")
+def index():  # type: ignore[no-untyped-def]
+    """Both standards as trees, with documented-information and applicability marks."""
+    standards = db.session.scalars(select(Standard).order_by(Standard.sort_order)).all()
+    return render_template("clauses/index.html", standards=standards)
+
+
+def _clause_or_404(slug: str, number: str) -> Clause:
+    clause = db.session.scalar(
+        select(Clause).join(Standard).where(Standard.slug == slug, Clause.number == number)
+        .options(selectinload(Clause.standard))
+    )
+    if clause is None:
+        abort(404)
+    return clause
+
+
+@bp.route("/<slug>/<number>")
+def detail(slug: str, number: str):  # type: ignore[no-untyped-def]
+    """One clause: what it asks for, its twin in the other standard, applicability."""
+    clause = _clause_or_404(slug, number)
+    children = db.session.scalars(
+        select(Clause).where(Clause.parent_id == clause.id).order_by(Clause.sort_key)
+    ).all()
+    twins = db.session.scalars(
+        select(CrossMap).where(or_(CrossMap.left_clause_id == clause.id, CrossMap.right_clause_id == clause.id))
+    ).all()
+    form = ApplicabilityForm(applicable="yes" if clause.applicable else "no",
+                             reason=clause.not_applicable_reason)
+    title_form = ClauseTitleForm(title_en=clause.title_en, title_es=clause.title_es)
+    extra = clause_service.clause_page_extras(clause)
+    return render_template("clauses/detail.html", clause=clause, children=children, twins=twins,
+                           form=form, title_form=title_form, **extra)
+
+
+@bp.route("/<slug>/<number>/applicability", methods=["POST"])
+@require("set_applicability")
+def applicability(slug: str, number: str):  # type: ignore[no-untyped-def]
+    """Record (non-)applicability with who, when and why."""
+    clause = _clause_or_404(slug, number)
+    form = ApplicabilityForm()
+    if not form.validate_on_submit():
+        abort(400)
+    clause_service.set_applicability(clause, form.applicable.data == "yes", form.reason.data or "",
+                                     actor=current_user)
+    db.session.commit()
+    flash(_("Applicability of %(ref)s saved.", ref=clause.ref), "success")
+    return redirect(url_for("clauses.detail", slug=slug, number=number))
+
+
+@bp.route("/<slug>/<number>/title", methods=["POST"])
+@require("correct_titles")
+def title(slug: str, number: str):  # type: ignore[no-untyped-def]
+    """Correct a catalogue title without a code change."""
+    clause = _clause_or_404(slug, number)
+    form = ClauseTitleForm()
+    if not form.validate_on_submit():
+        abort(400)
+    clause_service.correct_title(clause, form.title_en.data or "", form.title_es.data or "",
+                                 actor=current_user)
+    db.session.commit()
+    flash(_("Title of %(ref)s corrected.", ref=clause.ref), "success")
+    return redirect(url_for("clauses.detail", slug=slug, number=number))
+
+

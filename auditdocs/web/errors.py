@@ -1,0 +1,72 @@
+"""Friendly error pages in the user's language (JSON for the API); never a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from ..extensions import db
+from ..services import ServiceError
+
+logger = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: (_l("Bad request"), _l("The request could not be understood. Please check what you entered.")),
+    401: (_l("Please log in"), _l("You need to log in to see this page.")),
+    403: (_l("Not allowed"), _l("Your role does not allow this action. Nothing was changed.")),
+    404: (_l("Not found"), _l("This page does not exist, or you do not have access to it.")),
+    405: (_l("Not allowed"), _l("This action cannot be done this way.")),
+    413: (_l("File too large"), _l("The file is larger than the limit of %(mb)s MB. Nothing was saved.")),
+    429: (_l("Too many attempts"), _l("Too many attempts. Please wait a few minutes and try again.")),
+    500: (_l("Something went wrong"),
+          _l("An unexpected error occurred. Nothing was saved; please try again or tell your administrator.")),
+}
+
+
+def wants_json() -> bool:
+    """API clients get JSON errors."""
+    return request.path.startswith("/api/")
+
+
+def render_error(code: int, message: str | None = None, title: str | None = None):  # type: ignore[no-untyped-def]
+    """One error page for every status."""
+    from flask import current_app
+
+    default_title, default_msg = MESSAGES.get(code) or (MESSAGES[500] if code >= 500 else MESSAGES[400])
+    text = message or str(default_msg) % {"mb": current_app.config.get("MAX_UPLOAD_MB")}
+    title = title or str(default_title)
+    if wants_json():
+        return jsonify(error=title, message=text, status=code), code
+    return render_template("errors/error.html", code=code, title=title, message=text), code
+
+
+def init_errors(app: Flask) -> None:
+    """Register handlers for HTTP errors, CSRF failures, service refusals and crashes."""
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_e: CSRFError):  # type: ignore[no-untyped-def]
+        return render_error(
+            400,
+            _("The form has expired or did not come from this site. Go back, reload the page and try again."),
+            _("Form expired"),
+        )
+
+    @app.errorhandler(ServiceError)
+    def _service(e: ServiceError):  # type: ignore[no-untyped-def]
+        db.session.rollback()
+        return render_error(e.status, str(e.message))
+
+    @app.errorhandler(HTTPException)
+    def _http(e: HTTPException):  # type: ignore[no-untyped-def]
+        return render_error(e.code or 500)
+
+    @app.errorhandler(Exception)
+    def _crash(e: Exception):  # type: ignore[no-untyped-def]
+        logger.exception("unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        return render_error(500)

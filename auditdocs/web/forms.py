@@ -1,0 +1,70 @@
+"""WTForms used by the HTML views; every form carries a CSRF token."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+
+from ..models.users import ROLES
+
+
+def role_choices() -> list[tuple[str, str]]:
+    """Roles with translated labels."""
+    from .helpers import role_label
+
+    return [(r, role_label(r)) for r in ROLES]
+
+
+class EmptyForm(FlaskForm):
+    """A button that changes state: only the CSRF token."""
+
+
+class LoginForm(FlaskForm):
+    """Log in with e-mail and password."""
+
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
+
+
+class UserCreateForm(FlaskForm):
+    """An admin creates an account."""
+
+    email = EmailField(_l("E-mail"), validators=[DataRequired(),
+                                                  Length(max=254)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
+    role = SelectField(_l("Role"), choices=[])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, max=1024)])
+    confirm = PasswordField(_l("Repeat password"),
+                            validators=[DataRequired(), EqualTo("password", message=_l("Passwords differ."))])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.role.choices = role_choices()
+
+
+class UserEditForm(FlaskForm):
+    """An admin changes a role or disables an account."""
+
+    role = SelectField(_l("Role"), choices=[])
+    active = BooleanField(_l("Account enabled"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.role.choices = role_choices()
+
+
+class ApplicabilityForm(FlaskForm):
+    """Mark a clause (not) applicable, with the justification ISO 9001 4.3 asks for."""
+
+    applicable = SelectField(_l("Applies to our management system"),
+                             choices=[("yes", _l("Applicable")), ("no", _l("Not applicable"))])
+    reason = TextAreaField(_l("Justification"), validators=[Optional(), Length(max=4000)])
+
+
+class ClauseTitleForm(FlaskForm):
+    """An admin corrects a clause title; init never overwrites it afterwards."""
+
+    title_en = StringField(_l("Title (English)"), validators=[DataRequired(), Length(max=300)])
+    title_es = StringField(_l("Title (Spanish)"), validators=[Optional(), Length(max=300)])

@@ -1,0 +1,110 @@
+"""Jinja filters and globals: localised dates and numbers, role labels, safe redirects."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, request
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import lazy_gettext as _l
+
+from ..permissions import can
+from ..timeutil import as_utc
+
+ROLE_LABELS = {
+    "admin": _l("Administrator"),
+    "quality_officer": _l("Quality officer"),
+    "compliance_officer": _l("Compliance officer"),
+    "auditor": _l("External auditor"),
+}
+DI_LABELS = {
+    "maintain": _l("Documents (maintain)"),
+    "retain": _l("Records (retain)"),
+    "both": _l("Documents and records"),
+    "none": _l("No documented information"),
+}
+
+
+def role_label(role: str) -> str:
+    """Human, translated name of a role."""
+    return str(ROLE_LABELS.get(role, role))
+
+
+def fmt_datetime(value: datetime | None, fmt: str = "medium") -> str:
+    """A stored UTC time shown in the organisation's zone and the user's language."""
+    if value is None:
+        return ""
+    return format_datetime(as_utc(value), fmt)
+
+
+def fmt_date(value: date | datetime | None, fmt: str = "medium") -> str:
+    """A calendar date in the user's language."""
+    if value is None:
+        return ""
+    return format_date(value, fmt)
+
+
+def fmt_size(num: int | None) -> str:
+    """Bytes as KB/MB with localised decimals."""
+    if num is None:
+        return ""
+    size = float(num)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{format_decimal(round(size, 1))} {unit}" if unit != "B" else f"{int(size)} B"
+        size /= 1024
+    return str(num)
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """Only same-site relative paths may be redirect targets (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return fallback
+    return target
+
+
+def current_lang() -> str:
+    """The active language code ('es' or 'en')."""
+    loc = get_locale()
+    return loc.language if loc else current_app.config["DEFAULT_LANGUAGE"]
+
+
+def init_helpers(app: Flask) -> None:
+    """Register filters and globals."""
+    app.jinja_env.filters.update(dt=fmt_datetime, d=fmt_date, size=fmt_size, num=format_decimal)
+    app.jinja_env.globals.update(can=can, role_label=role_label, di_labels=DI_LABELS,
+                                 current_lang=current_lang)
+
+    @app.context_processor
+    def _ctx() -> dict:
+        return {"org_name": app.config["ORG_NAME"], "request_path": request.full_path.rstrip("?"),
+                "nav_items": nav_items()}
+
+
+NAV = (
+    ("documents.register", "documents.", _l("Documents"), None),
+    ("records.index", "records.", _l("Records"), None),
+    ("risks.index", "risks.", _l("Risks"), None),
+    ("search.index", "search.", _l("Search"), None),
+    ("packs.index", "packs.", _l("Packs"), None),
+    ("clauses.index", "clauses.", _l("Clauses"), None),
+    ("audit.log", "audit.", _l("Audit log"), "view_audit_log"),
+    ("admin.users", "admin.", _l("Users"), "manage_users"),
+)
+
+
+def nav_items() -> list[dict]:
+    """Navigation for the areas; areas not built yet are shown disabled."""
+    from flask_login import current_user
+
+    items = []
+    for endpoint, prefix, label, capability in NAV:
+        if capability and not can(current_user, capability):
+            continue
+        live = endpoint in current_app.view_functions
+        items.append({"endpoint": endpoint if live else None, "prefix": prefix, "label": label})
+    return items

@@ -1,0 +1,32 @@
+"""Language and time-zone selection for Flask-Babel."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, has_request_context, request, session
+from flask_login import current_user
+
+from ..extensions import babel
+
+
+def select_locale() -> str:
+    """The user's explicit choice, then their saved preference, then the browser's, then the default."""
+    languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["DEFAULT_LANGUAGE"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.language in languages:
+        return current_user.language
+    best = request.accept_languages.best_match(languages)
+    return best or current_app.config["DEFAULT_LANGUAGE"]
+
+
+def select_timezone() -> str:
+    """Every page shows times in the organisation's zone."""
+    return current_app.config["TIMEZONE"]
+
+
+def init_i18n(app: Flask) -> None:
+    """Bind Flask-Babel with our selectors; catalogues live in auditdocs/translations."""
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)

@@ -1,0 +1,62 @@
+"""Dashboard, language switch and health check."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import func, select, text
+
+from ..extensions import db
+from ..models import Clause, Standard
+from .dashboard import dashboard_context
+from .helpers import safe_next
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+def dashboard():  # type: ignore[no-untyped-def]
+    """Landing page: what needs attention before the next audit."""
+    return render_template("main/dashboard.html", **dashboard_context())
+
+
+@bp.route("/lang", methods=["POST"])
+def set_language():  # type: ignore[no-untyped-def]
+    """Remember the chosen language in the session (and on the account when logged in)."""
+    lang = request.form.get("lang", "")
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+        if current_user.is_authenticated and current_user.language != lang:
+            current_user.language = lang
+            db.session.commit()
+    return redirect(safe_next(request.form.get("next"), url_for("main.dashboard")))
+
+
+@bp.route("/healthz")
+def healthz():  # type: ignore[no-untyped-def]
+    """Machine-readable state of database, storage and index, without login."""
+    checks: dict[str, object] = {}
+    ok = True
+    try:
+        db.session.execute(text("SELECT 1"))
+        checks["database"] = {
+            "status": "ok",
+            "backend": db.engine.dialect.name,
+            "clauses": db.session.scalar(select(func.count(Clause.id))),
+            "standards": db.session.scalar(select(func.count(Standard.id))),
+        }
+    except Exception as exc:  # pragma: no cover - exercised with a broken URL
+        ok = False
+        checks["database"] = {"status": "error", "error": exc.__class__.__name__}
+        db.session.rollback()
+    data_dir = current_app.config["DATA_DIR"]
+    writable = os.access(data_dir, os.W_OK)
+    ok = ok and writable
+    checks["storage"] = {"status": "ok" if writable else "error"}
+    from ..search import index_state
+
+    checks["index"] = index_state()
+    body = {"status": "ok" if ok else "error", "checks": checks}
+    return jsonify(body), (200 if ok else 503)

@@ -1,0 +1,60 @@
+"""Login by default, read-only auditors, and security headers on every response."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, abort, request
+from flask_login import current_user
+
+from ..extensions import login_manager
+from ..permissions import READ_ONLY_ROLES
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Endpoints an anonymous visitor may reach; everything else needs a login.
+PUBLIC_ENDPOINTS = {"auth.login", "main.set_language", "main.healthz", "static"}
+# Non-GET endpoints a read-only role may still call: they change no evidence and no record.
+READ_ONLY_WRITES = {"auth.logout", "main.set_language"}
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def allow_read_only_write(endpoint: str) -> None:
+    """Let auditors call an endpoint that writes no evidence (e.g. building a pack)."""
+    READ_ONLY_WRITES.add(endpoint)
+
+
+def init_security(app: Flask) -> None:
+    """Install the login gate, the auditor guard and the response headers."""
+
+    @app.before_request
+    def _gate() -> Response | None:
+        endpoint = request.endpoint
+        if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
+            return None
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if (
+            current_user.role in READ_ONLY_ROLES
+            and request.method not in SAFE_METHODS
+            and endpoint not in READ_ONLY_WRITES
+        ):
+            abort(403)
+        return None
+
+    @app.after_request
+    def _headers(resp: Response) -> Response:
+        h = resp.headers
+        h.setdefault("Content-Security-Policy", CSP)
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("Referrer-Policy", "same-origin")
+        h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if request.endpoint != "static":
+            h.setdefault("Cache-Control", "no-store")
+        if request.is_secure:
+            h.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return resp
