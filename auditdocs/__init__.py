@@ -36,8 +36,9 @@ def create_app(config_class: type | None = None, overrides: dict[str, Any] | Non
     if overrides:
         app.config.update(overrides)
     configure_paths(app, cfg)
+    register_security(app)  # the login gate runs before the CSRF check parses any body
     register_extensions(app)
-    register_security(app)
+    register_storage(app)
     register_i18n(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -74,6 +75,9 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
+    from .db import enter_write_phase
+
+    app.before_request(enter_write_phase)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
@@ -84,6 +88,13 @@ def register_extensions(app: Flask) -> None:
     from .web.auth import load_user
 
     login_manager.user_loader(load_user)
+
+
+def register_storage(app: Flask) -> None:
+    """Blob store and the streaming upload path."""
+    from .web.uploading import init_uploads
+
+    init_uploads(app)
 
 
 def register_security(app: Flask) -> None:
@@ -102,9 +113,9 @@ def register_i18n(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per area."""
-    from .web import admin, auth, clauses, main
+    from .web import admin, audit_log, auth, clauses, documents, main
 
-    for module in (auth, main, admin, clauses):
+    for module in (auth, main, admin, clauses, documents, audit_log):
         app.register_blueprint(module.bp)
 
 

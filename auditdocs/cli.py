@@ -120,11 +120,12 @@ def run_command(host: str, port: int) -> None:
 
 def register(app: Flask) -> None:
     """Attach every command to app.cli (also reachable as `flask --app auditdocs ...`)."""
-    from . import cli_store
+    from . import cli_import, cli_store
 
     for command in (init_command, create_user_command, users_command, demo_data_command):
         app.cli.add_command(command)
     cli_store.register(app)
+    cli_import.register(app)
 
 
 def _create_app() -> Flask:

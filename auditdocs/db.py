@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -23,10 +23,22 @@ def set_write_mode(on: bool) -> None:
 
 
 def wants_immediate() -> bool:
-    """True when the coming transaction will write: a POST request, a CLI command or write_transaction()."""
+    """True when the coming transaction will write: a POST view, a CLI command or write_transaction().
+
+    The login gate and the CSRF check of a POST read in a deferred transaction that is closed before the
+    body is parsed, so a long upload never holds the SQLite write lock; views marked with
+    `manual_transactions` read freely and write only inside write_transaction().
+    """
     if _force_write.get():
         return True
-    return has_request_context() and request.method not in SAFE_METHODS
+    if not has_request_context() or request.method in SAFE_METHODS:
+        return False
+    return bool(g.get("write_phase")) and not g.get("manual_transactions")
+
+
+def enter_write_phase() -> None:
+    """before_request hook registered after CSRF: from here on a POST's transactions are writers."""
+    g.write_phase = True
 
 
 @contextmanager

@@ -127,49 +127,27 @@ class BlobStore:
 
     # -- writing ----------------------------------------------------------
 
+    def writer(self, max_bytes: int | None = None) -> BlobWriter:
+        """Open a hashing temp file in the store; the caller commits or discards it."""
+        return BlobWriter(self, max_bytes)
+
     def put(self, stream: BinaryIO, max_bytes: int | None = None) -> StoredBlob:
         """Stream bytes into the store atomically, never holding them all in memory."""
-        _makedirs_durable(self.temp_dir)
-        temp_path = self.temp_dir / f"{secrets.token_hex(16)}{TEMP_SUFFIX}"
-        fd = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        w = self.writer(max_bytes)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            digest = hashlib.sha256()
-            size = 0
-            with os.fdopen(os.dup(fd), "wb") as out:
-                while True:
-                    want = CHUNK_SIZE
-                    if max_bytes is not None:
-                        # Read at most one byte past the limit: enough to detect it.
-                        want = max(1, min(CHUNK_SIZE, max_bytes - size + 1))
-                    chunk = stream.read(want)
-                    if not chunk:
-                        break
-                    size += len(chunk)
-                    if max_bytes is not None and size > max_bytes:
-                        raise UploadTooLarge(max_bytes)
-                    digest.update(chunk)
-                    out.write(chunk)
-                if size == 0:
-                    raise EmptyUpload()
-                out.flush()
-                os.fsync(out.fileno())
-            sha256 = digest.hexdigest()
-            final = self.path_for(sha256)
-            if final.exists():
-                temp_path.unlink()
-                return StoredBlob(sha256=sha256, size=size, created=False)
-            os.chmod(fd, OBJECT_MODE)
-            _makedirs_durable(final.parent)
-            os.replace(temp_path, final)
-            _fsync_dir(final.parent)
-            return StoredBlob(sha256=sha256, size=size, created=True)
+            while True:
+                want = CHUNK_SIZE
+                if max_bytes is not None:
+                    # Read at most one byte past the limit: enough to detect it.
+                    want = max(1, min(CHUNK_SIZE, max_bytes - w.size + 1))
+                chunk = stream.read(want)
+                if not chunk:
+                    break
+                w.write(chunk)
+            return w.commit()
         except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                temp_path.unlink()
+            w.discard()
             raise
-        finally:
-            os.close(fd)  # also releases the flock
 
     def put_path(self, path: Path, max_bytes: int | None = None) -> StoredBlob:
         """Store a local file, e.g. for imports and migrations."""
@@ -231,3 +209,98 @@ class BlobStore:
         _fsync_dir(dest)
         _fsync_dir(source.parent)
         return target
+
+
+class BlobWriter:
+    """A temp file in the store that hashes and counts as it is written (also a Werkzeug upload stream)."""
+
+    def __init__(self, store: BlobStore, max_bytes: int | None = None) -> None:
+        """Create the temp file (never named after the client's file) and lock it against the sweeper."""
+        self.store = store
+        self.max_bytes = max_bytes
+        _makedirs_durable(store.temp_dir)
+        self.path = store.temp_dir / f"{secrets.token_hex(16)}{TEMP_SUFFIX}"
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        self._file = os.fdopen(fd, "w+b")
+        self._digest = hashlib.sha256()
+        self.size = 0
+        self._sealed = False
+        self.result: StoredBlob | None = None
+
+    def write(self, data: bytes) -> int:
+        """Append bytes, refusing to grow past the limit."""
+        if self._sealed:
+            raise ValueError("blob writer is sealed")
+        self.size += len(data)
+        if self.max_bytes is not None and self.size > self.max_bytes:
+            self.discard()
+            raise UploadTooLarge(self.max_bytes)
+        self._digest.update(data)
+        return self._file.write(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        """Werkzeug rewinds a finished part; after that the content is sealed."""
+        self._sealed = True
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def read(self, n: int = -1) -> bytes:
+        self._sealed = True
+        return self._file.read(n)
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    @property
+    def sha256(self) -> str:
+        """Hash of everything written so far."""
+        return self._digest.hexdigest()
+
+    @property
+    def closed(self) -> bool:
+        return self._file.closed
+
+    def commit(self) -> StoredBlob:
+        """Fsync and move into place (or drop the temp if the bytes were already stored)."""
+        if self.result is not None:
+            return self.result
+        if self._file.closed:
+            raise ValueError("blob writer was discarded")
+        if self.size == 0:
+            self.discard()
+            raise EmptyUpload()
+        try:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            sha256 = self.sha256
+            final = self.store.path_for(sha256)
+            if final.exists():
+                self.path.unlink()
+                created = False
+            else:
+                os.chmod(self._file.fileno(), OBJECT_MODE)
+                _makedirs_durable(final.parent)
+                os.replace(self.path, final)
+                _fsync_dir(final.parent)
+                created = True
+        except BaseException:
+            self.discard()
+            raise
+        self._file.close()  # releases the flock
+        self.result = StoredBlob(sha256=sha256, size=self.size, created=created)
+        return self.result
+
+    def discard(self) -> None:
+        """Remove the temp file; safe to call twice or after commit."""
+        if self.result is None:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+        if not self._file.closed:
+            self._file.close()
+
+    def close(self) -> None:
+        """Closing without commit discards (Werkzeug closes request files at the end)."""
+        self.discard()

@@ -36,6 +36,15 @@ def correct_title(clause: Clause, title_en: str, title_es: str, actor: User | No
                  new={"title_en": title_en, "title_es": clause.title_es}, actor=actor)
 
 
-def clause_page_extras(clause: Clause) -> dict:
-    """Hook for later areas (documents mapped to the clause); empty for now."""
-    return {}
+def clause_page_extras(clause: Clause, user: User) -> dict:
+    """Documents mapped to the clause that the user may see."""
+    from sqlalchemy import select
+
+    from ..extensions import db
+    from ..models import Document, document_clauses
+    from .visibility import visible_documents
+
+    stmt = visible_documents(user).where(Document.id.in_(
+        select(document_clauses.c.document_id).where(document_clauses.c.clause_id == clause.id)
+    )).order_by(Document.code)
+    return {"documents": list(db.session.scalars(stmt))}

@@ -47,7 +47,7 @@ def detail(slug: str, number: str):  # type: ignore[no-untyped-def]
     form = ApplicabilityForm(applicable="yes" if clause.applicable else "no",
                              reason=clause.not_applicable_reason)
     title_form = ClauseTitleForm(title_en=clause.title_en, title_es=clause.title_es)
-    extra = clause_service.clause_page_extras(clause)
+    extra = clause_service.clause_page_extras(clause, current_user)
     return render_template("clauses/detail.html", clause=clause, children=children, twins=twins,
                            form=form, title_form=title_form, **extra)
 

@@ -1,30 +1,47 @@
-"""Figures for the dashboard, each a single query."""
+"""Figures for the dashboard: what needs attention before the next audit."""
 
 from __future__ import annotations
 
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Clause, Standard
+from ..models import Clause, Document, DocumentVersion, Standard
+from ..permissions import can
+from ..services.coverage import gaps_by_standard
+from ..services.visibility import visible_documents
+from ..timeutil import local_today
 
 
 def dashboard_context() -> dict:
-    """Per standard: clauses, those asking for documented information, those not applicable."""
+    """Per standard: clauses, documented-information asks, not applicable, gaps; overdue reviews; drafts."""
     rows = db.session.execute(
         select(
-            Standard.id,
-            Standard.code,
-            Standard.slug,
-            func.count(Clause.id),
+            Standard.code, Standard.slug, func.count(Clause.id),
             func.sum(func.cast(Clause.documented_information != "none", db.Integer)),
             func.sum(func.cast(Clause.applicable.is_(False), db.Integer)),
         )
         .join(Clause, Clause.standard_id == Standard.id)
-        .group_by(Standard.id, Standard.code, Standard.slug)
+        .group_by(Standard.id, Standard.code, Standard.slug, Standard.sort_order)
         .order_by(Standard.sort_order)
     ).all()
+    gaps = gaps_by_standard()
     standards = [
-        {"code": r[1], "slug": r[2], "clauses": r[3], "documented": r[4] or 0, "not_applicable": r[5] or 0}
-        for r in rows
+        {"code": code, "slug": slug, "clauses": n, "documented": documented or 0, "not_applicable": na or 0,
+         "gaps": len(gaps.get(slug, [])), "gap_clauses": gaps.get(slug, [])}
+        for code, slug, n, documented, na in rows
     ]
-    return {"standards": standards}
+    today = local_today()
+    visible = visible_documents(current_user).subquery()
+    overdue = db.session.scalars(
+        select(Document).where(Document.id.in_(select(visible.c.id)), Document.status == "active",
+                               Document.next_review_date < today).order_by(Document.next_review_date).limit(20)
+    ).all()
+    pending = []
+    if can(current_user, "approve_documents"):
+        pending = db.session.execute(
+            select(DocumentVersion, Document).join(Document, Document.id == DocumentVersion.document_id)
+            .where(DocumentVersion.status == "draft", Document.id.in_(select(visible.c.id)))
+            .order_by(DocumentVersion.uploaded_at).limit(20)
+        ).all()
+    return {"standards": standards, "overdue": overdue, "pending": pending, "today": today}

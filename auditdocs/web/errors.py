@@ -29,8 +29,8 @@ MESSAGES = {
 
 
 def wants_json() -> bool:
-    """API clients get JSON errors."""
-    return request.path.startswith("/api/")
+    """API clients and the upload page's XMLHttpRequest get JSON errors."""
+    return request.path.startswith("/api/") or request.headers.get("X-Requested-With") == "XMLHttpRequest"
 
 
 def render_error(code: int, message: str | None = None, title: str | None = None):  # type: ignore[no-untyped-def]
@@ -41,7 +41,7 @@ def render_error(code: int, message: str | None = None, title: str | None = None
     text = message or str(default_msg) % {"mb": current_app.config.get("MAX_UPLOAD_MB")}
     title = title or str(default_title)
     if wants_json():
-        return jsonify(error=title, message=text, status=code), code
+        return jsonify(ok=False, error=text, title=title, status=code), code
     return render_template("errors/error.html", code=code, title=title, message=text), code
 
 

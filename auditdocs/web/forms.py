@@ -5,16 +5,22 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from ..models.users import ROLES
 
 
-def role_choices() -> list[tuple[str, str]]:
+def opts(pairs: object) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms choices."""
+    return [SelectChoice(str(value), label) for value, label in pairs]  # type: ignore[attr-defined]
+
+
+def role_choices() -> list[SelectChoice]:
     """Roles with translated labels."""
     from .helpers import role_label
 
-    return [(r, role_label(r)) for r in ROLES]
+    return opts((r, role_label(r)) for r in ROLES)
 
 
 class EmptyForm(FlaskForm):
@@ -59,7 +65,7 @@ class ApplicabilityForm(FlaskForm):
     """Mark a clause (not) applicable, with the justification ISO 9001 4.3 asks for."""
 
     applicable = SelectField(_l("Applies to our management system"),
-                             choices=[("yes", _l("Applicable")), ("no", _l("Not applicable"))])
+                             choices=opts([("yes", _l("Applicable")), ("no", _l("Not applicable"))]))
     reason = TextAreaField(_l("Justification"), validators=[Optional(), Length(max=4000)])
 
 

@@ -25,6 +25,17 @@ DI_LABELS = {
     "none": _l("No documented information"),
 }
 
+KIND_LABELS = {
+    "policy": _l("Policy"), "procedure": _l("Procedure"), "work_instruction": _l("Work instruction"),
+    "form": _l("Form"), "record": _l("Record"), "evidence": _l("Evidence"), "other": _l("Other"),
+}
+LANGUAGE_LABELS = {"es": _l("Spanish"), "en": _l("English")}
+CONFIDENTIALITY_LABELS = {"normal": _l("Normal"), "restricted": _l("Restricted")}
+STATUS_LABELS = {
+    "draft": _l("Draft"), "active": _l("In force"), "obsolete": _l("Withdrawn"),
+    "approved": _l("Approved"), "rejected": _l("Rejected"), "superseded": _l("Superseded"),
+}
+
 
 def role_label(role: str) -> str:
     """Human, translated name of a role."""
@@ -76,7 +87,8 @@ def current_lang() -> str:
 def init_helpers(app: Flask) -> None:
     """Register filters and globals."""
     app.jinja_env.filters.update(dt=fmt_datetime, d=fmt_date, size=fmt_size, num=format_decimal)
-    app.jinja_env.globals.update(can=can, role_label=role_label, di_labels=DI_LABELS,
+    app.jinja_env.globals.update(can=can, role_label=role_label, di_labels=DI_LABELS, kind_labels=KIND_LABELS,
+                                 status_labels=STATUS_LABELS, language_labels=LANGUAGE_LABELS,
                                  current_lang=current_lang)
 
     @app.context_processor

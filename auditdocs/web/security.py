@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, Response, abort, request
 from flask_login import current_user
 
-from ..extensions import login_manager
+from ..extensions import db, login_manager
 from ..permissions import READ_ONLY_ROLES
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -42,6 +42,8 @@ def init_security(app: Flask) -> None:
             and endpoint not in READ_ONLY_WRITES
         ):
             abort(403)
+        if request.method not in SAFE_METHODS:
+            db.session.commit()  # end the login read before the body is parsed: no lock held meanwhile
         return None
 
     @app.after_request

@@ -1,0 +1,138 @@
+"""Controlled documents and their immutable versions (ISO 9001 / ISO 37001 clause 7.5)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..timeutil import utcnow
+
+KINDS = ("policy", "procedure", "work_instruction", "form", "record", "evidence", "other")
+LANGUAGES = ("es", "en")
+CONFIDENTIALITY = ("normal", "restricted")
+DOC_STATUSES = ("draft", "active", "obsolete")  # no approved version yet / in force / withdrawn
+VERSION_STATUSES = ("draft", "approved", "rejected", "superseded", "obsolete")
+EVER_APPROVED = ("approved", "superseded", "obsolete")
+
+document_clauses = Table(
+    "document_clauses",
+    db.metadata,
+    Column("document_id", ForeignKey("documents.id"), primary_key=True),
+    Column("clause_id", ForeignKey("clauses.id"), primary_key=True, index=True),
+)
+
+document_shares = Table(
+    "document_shares",
+    db.metadata,
+    Column("document_id", ForeignKey("documents.id"), primary_key=True),
+    Column("user_id", ForeignKey("users.id"), primary_key=True, index=True),
+)
+
+
+class Document(db.Model):
+    """A controlled document: identity and metadata; its content lives in versions."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    language: Mapped[str] = mapped_column(String(2), default="es")
+    confidentiality: Mapped[str] = mapped_column(String(12), default="normal")
+    review_interval_months: Mapped[int] = mapped_column(Integer, default=12)
+    next_review_date: Mapped[date | None] = mapped_column(Date, index=True)
+    retention_years: Mapped[int | None] = mapped_column(Integer)  # None: keep permanently
+    status: Mapped[str] = mapped_column(String(12), default="draft", index=True)
+    # The latest approved version; the one in force on a given day is derived from effective dates.
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("document_versions.id", use_alter=True, name="fk_documents_current_version_id")
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+
+    owner = relationship("User", foreign_keys=[owner_id])
+    created_by = relationship("User", foreign_keys=[created_by_id])
+    withdrawn_by = relationship("User", foreign_keys=[withdrawn_by_id])
+    clauses = relationship("Clause", secondary=document_clauses, order_by="Clause.sort_key")
+    shared_with = relationship("User", secondary=document_shares)
+    versions: Mapped[list[DocumentVersion]] = relationship(
+        back_populates="document", foreign_keys="DocumentVersion.document_id",
+        order_by="DocumentVersion.number.desc()",
+    )
+    current_version: Mapped[DocumentVersion | None] = relationship(
+        foreign_keys=[current_version_id], post_update=True
+    )
+
+
+class DocumentVersion(db.Model):
+    """One uploaded file: immutable bytes (by SHA-256) plus its approval history."""
+
+    __tablename__ = "document_versions"
+    __table_args__ = (UniqueConstraint("document_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    revision_label: Mapped[str | None] = mapped_column(String(40))
+    original_filename: Mapped[str] = mapped_column(String(300))
+    mime_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    change_note: Mapped[str | None] = mapped_column(Text)
+    effective_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default="draft", index=True)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rejected_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    rejected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rejected_reason: Mapped[str | None] = mapped_column(Text)
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    document: Mapped[Document] = relationship(back_populates="versions", foreign_keys=[document_id])
+    uploaded_by = relationship("User", foreign_keys=[uploaded_by_id])
+    approved_by = relationship("User", foreign_keys=[approved_by_id])
+    rejected_by = relationship("User", foreign_keys=[rejected_by_id])
+
+    @property
+    def label(self) -> str:
+        """The organisation's own revision mark when given, else our number."""
+        return self.revision_label or f"v{self.number}"
+
+
+class DocumentReview(db.Model):
+    """A periodic review that confirmed the document without changing it."""
+
+    __tablename__ = "document_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    reviewed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    note: Mapped[str | None] = mapped_column(Text)
+    previous_review_date: Mapped[date | None] = mapped_column(Date)
+    next_review_date: Mapped[date] = mapped_column(Date)
+
+    reviewed_by = relationship("User")
+    document = relationship("Document")

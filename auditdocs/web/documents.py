@@ -1,0 +1,349 @@
+"""Document register, document page, uploads and the approval workflow."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..db import write_transaction
+from ..extensions import db
+from ..models import Clause, Document, DocumentVersion, User
+from ..permissions import require
+from ..services import ServiceError
+from ..services import documents as svc
+from ..services.visibility import can_see_document, can_see_version, in_force, visible_versions
+from ..timeutil import local_today
+from .document_forms import (
+    ApproveForm,
+    BulkClauseForm,
+    ClausesForm,
+    DocumentForm,
+    MetadataForm,
+    ReasonForm,
+    ReviewForm,
+    VersionForm,
+)
+from .register import register_context
+from .uploading import incoming, streaming_upload
+
+bp = Blueprint("documents", __name__, url_prefix="/documents")
+streaming_upload("documents.create")
+streaming_upload("documents.upload_version")
+
+
+def is_xhr() -> bool:
+    """The upload page posts with XMLHttpRequest to show a progress bar; it wants JSON back."""
+    return request.headers.get("X-Requested-With") == "XMLHttpRequest"
+
+
+def document_or_404(doc_id: int) -> Document:
+    """A document the current user may see, else 404 (never reveal that it exists)."""
+    doc = db.session.get(Document, doc_id)
+    if doc is None or not can_see_document(current_user, doc):
+        abort(404)
+    return doc
+
+
+def version_or_404(doc: Document, number: int) -> DocumentVersion:
+    """A version of the document the current user may see, else 404."""
+    version = db.session.scalar(
+        select(DocumentVersion).where(DocumentVersion.document_id == doc.id, DocumentVersion.number == number)
+    )
+    if version is None or not can_see_version(current_user, version):
+        abort(404)
+    return version
+
+
+def _actor() -> User:
+    return db.session.get(User, current_user.id)  # type: ignore[return-value]
+
+
+def _done(message: str, target: str):  # type: ignore[no-untyped-def]
+    flash(message, "success")
+    if is_xhr():
+        return jsonify(ok=True, redirect=target)
+    return redirect(target)
+
+
+def _refused(message: str, status: int, template: str, **ctx):  # type: ignore[no-untyped-def]
+    if is_xhr():
+        return jsonify(ok=False, error=message), status
+    flash(message, "danger")
+    return render_template(template, **ctx), status
+
+
+def _form_errors(form) -> str:  # type: ignore[no-untyped-def]
+    return " ".join(f"{getattr(form, k).label.text}: {' '.join(map(str, v))}" for k, v in form.errors.items())
+
+
+@bp.route("/")
+def register():  # type: ignore[no-untyped-def]
+    """The register: filter, sort, paginate; bulk clause mapping for those allowed."""
+    return render_template("documents/register.html", **register_context(request.args))
+
+
+@bp.route("/bulk-clauses", methods=["POST"])
+@require("map_clauses")
+def bulk_clauses():  # type: ignore[no-untyped-def]
+    """Add one clause to every ticked document."""
+    form = BulkClauseForm().fill()
+    ids = [int(i) for i in request.form.getlist("doc_ids") if i.isdigit()]
+    if not form.validate_on_submit() or not ids:
+        flash(_("Tick at least one document and choose a clause."), "warning")
+        return redirect(url_for("documents.register"))
+    clause = db.get_or_404(Clause, form.clause.data)
+    docs = [d for d in db.session.scalars(select(Document).where(Document.id.in_(ids)))
+            if can_see_document(current_user, d)]
+    changed = svc.add_clause_to_many(docs, clause, actor=_actor())
+    db.session.commit()
+    flash(_("%(ref)s added to %(n)d documents.", ref=clause.ref, n=changed), "success")
+    return redirect(url_for("documents.register"))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require("upload_documents")
+def create():  # type: ignore[no-untyped-def]
+    """Register a document with its first version (streamed upload, progress bar)."""
+    g.manual_transactions = True
+    form = DocumentForm().fill()
+    if request.method == "GET":
+        form.owner.data = current_user.id
+        return render_template("documents/new.html", form=form)
+    if not form.validate_on_submit():
+        return _refused(_form_errors(form) or _("Please correct the form."), 400, "documents/new.html", form=form)
+    try:
+        checked = svc.check_and_store(incoming(form.file.data))
+        with write_transaction():
+            actor = _actor()
+            owner = db.session.get(User, form.owner.data) or actor
+            doc = svc.create_document(
+                code=form.code.data or "", title=form.title.data or "", kind=form.kind.data or "other",
+                owner=owner, actor=actor, language=form.language.data or "es",
+                confidentiality=form.confidentiality.data or "normal",
+                review_interval_months=form.review_interval_months.data or 12,
+                retention_years=form.retention_years.data, clauses=list(form.clauses.data or []),
+                description=form.description.data,
+            )
+            svc.add_version(doc, checked, actor=actor, change_note=form.change_note.data,
+                            revision_label=form.revision_label.data, effective_date=form.effective_date.data)
+            doc_id, code = doc.id, doc.code
+    except ServiceError as exc:
+        db.session.rollback()
+        return _refused(str(exc.message), exc.status, "documents/new.html", form=form)
+    return _done(_("Document %(code)s registered; version 1 awaits approval.", code=code),
+                 url_for("documents.detail", doc_id=doc_id))
+
+
+@bp.route("/<int:doc_id>")
+def detail(doc_id: int):  # type: ignore[no-untyped-def]
+    """Metadata, clauses, version history and the actions the user may take."""
+    doc = document_or_404(doc_id)
+    versions = visible_versions(current_user, doc)
+    today = local_today()
+    ctx = {
+        "doc": doc, "versions": versions, "in_force": in_force(doc, today), "today": today,
+        "version_form": VersionForm(), "approve_form": ApproveForm(), "reason_form": ReasonForm(),
+        "review_form": ReviewForm(), "clauses_form": ClausesForm(clauses=[c.id for c in doc.clauses]).fill(),
+        "reviews": sorted(_reviews(doc), key=lambda r: r.reviewed_at, reverse=True),
+    }
+    html = render_template("documents/detail.html", **ctx)
+    if current_user.role == "auditor":
+        with write_transaction():
+            svc.record_access("document.view", None, db.session.get(Document, doc_id), _actor())
+    return html
+
+
+def _reviews(doc: Document) -> list:
+    from ..models import DocumentReview
+
+    return list(db.session.scalars(select(DocumentReview).where(DocumentReview.document_id == doc.id)))
+
+
+@bp.route("/<int:doc_id>/versions", methods=["POST"])
+@require("upload_documents")
+def upload_version(doc_id: int):  # type: ignore[no-untyped-def]
+    """A new version: starts as a draft with the next number."""
+    g.manual_transactions = True
+    doc = document_or_404(doc_id)
+    form = VersionForm()
+    if not form.validate_on_submit():
+        message = _form_errors(form) or _("Please correct the form.")
+        if is_xhr():
+            return jsonify(ok=False, error=message), 400
+        flash(message, "danger")
+        return redirect(url_for("documents.detail", doc_id=doc_id))
+    try:
+        checked = svc.check_and_store(incoming(form.file.data))
+        with write_transaction():
+            doc = db.session.get(Document, doc_id)
+            version = svc.add_version(doc, checked, actor=_actor(), change_note=form.change_note.data,
+                                      revision_label=form.revision_label.data,
+                                      effective_date=form.effective_date.data)
+            number = version.number
+    except ServiceError as exc:
+        db.session.rollback()
+        if is_xhr():
+            return jsonify(ok=False, error=str(exc.message)), exc.status
+        flash(str(exc.message), "danger")
+        return redirect(url_for("documents.detail", doc_id=doc_id)), 303
+    return _done(_("Version %(n)d uploaded; it awaits approval by someone else.", n=number),
+                 url_for("documents.detail", doc_id=doc_id))
+
+
+def _refuse_page(status: int, message: str):  # type: ignore[no-untyped-def]
+    from .errors import render_error
+
+    return render_error(status, message)
+
+
+@bp.route("/<int:doc_id>/versions/<int:number>/approve", methods=["POST"])
+@require("approve_documents")
+def approve(doc_id: int, number: int):  # type: ignore[no-untyped-def]
+    """Approve a draft (segregation of duties enforced by the service)."""
+    doc = document_or_404(doc_id)
+    version = version_or_404(doc, number)
+    form = ApproveForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        svc.approve(version, actor=_actor(), effective_date=form.effective_date.data)
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        return _refuse_page(exc.status, str(exc.message))
+    flash(_("Version %(label)s of %(code)s approved.", label=version.label, code=doc.code), "success")
+    return redirect(url_for("documents.detail", doc_id=doc_id))
+
+
+@bp.route("/<int:doc_id>/versions/<int:number>/reject", methods=["POST"])
+def reject(doc_id: int, number: int):  # type: ignore[no-untyped-def]
+    """Reject a draft with a reason."""
+    doc = document_or_404(doc_id)
+    version = version_or_404(doc, number)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        return _refuse_page(400, _("Give a reason for the rejection (at least 5 characters)."))
+    try:
+        svc.reject(version, actor=_actor(), reason=form.reason.data or "")
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        return _refuse_page(exc.status, str(exc.message))
+    flash(_("Version %(label)s rejected.", label=version.label), "success")
+    return redirect(url_for("documents.detail", doc_id=doc_id))
+
+
+@bp.route("/<int:doc_id>/withdraw", methods=["POST"])
+@require("withdraw_documents")
+def withdraw(doc_id: int):  # type: ignore[no-untyped-def]
+    """Mark the document obsolete with a reason."""
+    doc = document_or_404(doc_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        return _refuse_page(400, _("Give a reason for the withdrawal (at least 5 characters)."))
+    try:
+        svc.withdraw(doc, actor=_actor(), reason=form.reason.data or "")
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        return _refuse_page(exc.status, str(exc.message))
+    flash(_("Document %(code)s withdrawn. Its versions remain available.", code=doc.code), "success")
+    return redirect(url_for("documents.detail", doc_id=doc_id))
+
+
+@bp.route("/<int:doc_id>/review", methods=["POST"])
+def review(doc_id: int):  # type: ignore[no-untyped-def]
+    """Record a periodic review with no change."""
+    doc = document_or_404(doc_id)
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        rv = svc.record_review(doc, actor=_actor(), note=form.note.data)
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        return _refuse_page(exc.status, str(exc.message))
+    flash(_("Review recorded; next review on %(when)s.", when=rv.next_review_date.isoformat()), "success")
+    return redirect(url_for("documents.detail", doc_id=doc_id))
+
+
+@bp.route("/<int:doc_id>/clauses", methods=["POST"])
+@require("map_clauses")
+def clauses(doc_id: int):  # type: ignore[no-untyped-def]
+    """Replace the clause mapping."""
+    doc = document_or_404(doc_id)
+    form = ClausesForm().fill()
+    if not form.validate_on_submit():
+        return _refuse_page(400, _("Choose clauses from the list."))
+    try:
+        changed = svc.set_clauses(doc, list(form.clauses.data or []), actor=_actor())
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        return _refuse_page(exc.status, str(exc.message))
+    flash(_("Clause mapping saved.") if changed else _("No change to the clause mapping."), "success")
+    return redirect(url_for("documents.detail", doc_id=doc_id))
+
+
+@bp.route("/<int:doc_id>/edit", methods=["GET", "POST"])
+@require("upload_documents")
+def edit(doc_id: int):  # type: ignore[no-untyped-def]
+    """Edit descriptive metadata and sharing."""
+    doc = document_or_404(doc_id)
+    form = MetadataForm(obj=doc).fill()
+    if request.method == "GET":
+        form.shared_with.data = [u.id for u in doc.shared_with]
+    if form.validate_on_submit():
+        changes = {k: getattr(form, k).data for k in (
+            "title", "kind", "language", "confidentiality", "owner_id", "review_interval_months",
+            "retention_years", "description")}
+        changes["description"] = (changes["description"] or "").strip() or None
+        shared = list(db.session.scalars(select(User).where(User.id.in_(form.shared_with.data or []))))
+        try:
+            svc.update_metadata(doc, changes, actor=_actor(), shared_with=shared)
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            return _refuse_page(exc.status, str(exc.message))
+        flash(_("Document %(code)s updated.", code=doc.code), "success")
+        return redirect(url_for("documents.detail", doc_id=doc_id))
+    return render_template("documents/edit.html", form=form, doc=doc), (400 if form.errors else 200)
+
+
+@bp.route("/<int:doc_id>/versions/<int:number>/download")
+def download(doc_id: int, number: int):  # type: ignore[no-untyped-def]
+    """Always an attachment with the stored mime type; every download leaves an access receipt."""
+    doc = document_or_404(doc_id)
+    version = version_or_404(doc, number)
+    store = svc.get_store()
+    try:
+        fh = store.open(version.sha256)
+    except FileNotFoundError:
+        abort(410)
+    sha, name, mime = version.sha256, version.original_filename, version.mime_type
+    with write_transaction():
+        svc.record_access("version.download", db.session.get(DocumentVersion, version.id),
+                          db.session.get(Document, doc_id), _actor())
+    resp = send_file(fh, mimetype=mime, as_attachment=True, download_name=name, etag=sha,
+                     max_age=0, conditional=True)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    resp.headers["X-Content-SHA256"] = sha
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+

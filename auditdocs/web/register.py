@@ -1,0 +1,60 @@
+"""Query behind the document register: filters, sort and pagination over what the user may see."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask_login import current_user
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import Document, User, document_clauses
+from ..models.documents import DOC_STATUSES, KINDS
+from ..permissions import can
+from ..services.visibility import visible_documents
+from ..timeutil import local_today
+from .document_forms import BulkClauseForm, clause_choices
+
+SORTS = {
+    "code": Document.code.asc(),
+    "title": Document.title.asc(),
+    "review": Document.next_review_date.asc(),
+    "newest": Document.created_at.desc(),
+}
+PER_PAGE = 25
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def register_context(args: Mapping[str, str]) -> dict:
+    """Everything the register template needs, from the query string."""
+    today = local_today()
+    filters = {k: (args.get(k) or "").strip() for k in ("kind", "status", "clause", "owner", "due", "q", "sort")}
+    stmt = visible_documents(current_user)
+    if filters["kind"] in KINDS:
+        stmt = stmt.where(Document.kind == filters["kind"])
+    if filters["status"] in DOC_STATUSES:
+        stmt = stmt.where(Document.status == filters["status"])
+    if (clause_id := _int(filters["clause"])) is not None:
+        stmt = stmt.where(Document.id.in_(
+            select(document_clauses.c.document_id).where(document_clauses.c.clause_id == clause_id)))
+    if (owner_id := _int(filters["owner"])) is not None:
+        stmt = stmt.where(Document.owner_id == owner_id)
+    if filters["due"] == "1":
+        stmt = stmt.where(Document.status == "active", Document.next_review_date < today)
+    if filters["q"]:
+        like = f"%{filters['q'][:100].replace('%', '').replace('_', '')}%"
+        stmt = stmt.where(or_(Document.code.ilike(like), Document.title.ilike(like)))
+    sort = filters["sort"] if filters["sort"] in SORTS else "code"
+    stmt = stmt.order_by(SORTS[sort], Document.id).options(
+        selectinload(Document.current_version), selectinload(Document.owner), selectinload(Document.clauses))
+    page = db.paginate(stmt, page=_int(args.get("page")) or 1, per_page=PER_PAGE, error_out=False)
+    owners = db.session.scalars(select(User).where(User.id.in_(select(Document.owner_id))).order_by(User.name))
+    bulk = BulkClauseForm().fill() if can(current_user, "map_clauses") else None
+    query_args = {k: v for k, v in filters.items() if v}
+    return {"page": page, "filters": filters, "sort": sort, "today": today, "owners": list(owners),
+            "clause_choices": clause_choices(), "bulk_form": bulk, "query_args": query_args,
+            "kinds": KINDS, "statuses": DOC_STATUSES}
