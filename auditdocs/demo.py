@@ -21,8 +21,11 @@ DEMO_USERS = (
 
 
 def has_data() -> bool:
-    """True when the database already holds users (and later documents): demo data would mix in."""
-    return bool(db.session.scalar(select(func.count(User.id))))
+    """True when the database already holds documents or users: demo data would mix with real data."""
+    from .models import Document
+
+    return bool(db.session.scalar(select(func.count(Document.id)))
+                or db.session.scalar(select(func.count(User.id))))
 
 
 def _password() -> str:
@@ -37,10 +40,14 @@ def create_demo() -> list[tuple[str, str, str]]:
         existing = db.session.scalar(select(User).where(User.email == email))
         if existing:
             users[role] = users.get(role) or existing
+            if email.startswith("jefe."):
+                users["approver"] = existing
             continue
         password = _password()
         user = create_user(email, name, role, password)
         users.setdefault(role, user)
+        if email.startswith("jefe."):
+            users["approver"] = user
         accounts.append((email, role, password))
     qo = users.get("quality_officer")
     design = db.session.scalar(

@@ -62,8 +62,18 @@ class Clause(db.Model):
         """Edition-qualified reference, e.g. 'ISO 37001:2016 8.7'."""
         return f"{self.standard.code} {self.number}"
 
+    @property
+    def untitled(self) -> bool:
+        """A numbered paragraph without a title of its own (kept because record lists cite it)."""
+        return self.title_en.startswith("[no title")
+
     def title(self, lang: str | None) -> str:
-        """Title in the given language, falling back to English."""
+        """Title in the given language, falling back to English; untitled paragraphs read naturally."""
+        if self.untitled and self.title_corrected_at is None:
+            from flask_babel import gettext
+
+            parent = self.number.rsplit(".", 1)[0]
+            return gettext("Numbered paragraph of %(parent)s", parent=parent)
         if lang == "es" and self.title_es:
             return self.title_es
         return self.title_en

@@ -53,3 +53,11 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 });
+
+// A link such as /clauses/#iso37001_2016 opens that tab.
+document.addEventListener("DOMContentLoaded", () => {
+  const hash = window.location.hash;
+  if (!hash || !window.bootstrap) return;
+  const trigger = document.querySelector(`[data-bs-toggle="tab"][data-bs-target="${CSS.escape(hash)}"]`);
+  if (trigger) window.bootstrap.Tab.getOrCreateInstance(trigger).show();
+});
