@@ -36,7 +36,7 @@ extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 	  --omit-header -o auditdocs/translations/messages.pot .
 	$(BIN)/pybabel update -i auditdocs/translations/messages.pot -d auditdocs/translations \
-	  --no-fuzzy-matching --omit-header --ignore-obsolete
+	  --no-fuzzy-matching --ignore-obsolete --no-wrap
 
 run: install
 	$(BIN)/auditdocs init

@@ -5,26 +5,27 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import timedelta
 from pathlib import Path
 
 from .demo_files import write_docx, write_pdf, write_text
 from .models import Document, User
 from .services import documents as svc
+from .timeutil import local_today
 
 Q, C = "ISO 9001:2015", "ISO 37001:2016"
 
 
 @dataclass
 class DemoDoc:
-    """One demo document and its versions: (filename, label, note, effective date or None = stay draft)."""
+    """One demo document and its versions: (filename, label, note, effective N days ago or None = draft)."""
 
     code: str
     title: str
     kind: str
     language: str
     clauses: list[str]
-    versions: list[tuple[str, str, str, date | None]]
+    versions: list[tuple[str, str, str, int | None]]
     body: list[str] = field(default_factory=list)
     owner: str = "quality_officer"
     confidentiality: str = "normal"
@@ -35,23 +36,23 @@ class DemoDoc:
 DOCS = [
     DemoDoc("PO-SIG-001", "Política del Sistema Integrado de Gestión (calidad y antisoborno)", "policy", "es",
             [f"{Q} 5.2", f"{Q} 5.2.1", f"{Q} 5.2.2", f"{C} 5.2"],
-            [("PO-SIG-001 Politica SIG v1.docx", "v1", "Primera emisión.", date(2024, 3, 1)),
+            [("PO-SIG-001 Politica SIG v1.docx", "v1", "Primera emisión.", 600),
              ("PO-SIG-001 Politica SIG v2.docx", "v2", "Incorpora la prohibición expresa del soborno.",
-              date(2026, 2, 15))],
+              280)],
             ["El Programa se compromete a brindar servicios de cuidado diurno y acompañamiento a familias con "
              "calidad, y prohíbe el soborno en todas sus formas.",
              "## Compromisos", "Cumplir los requisitos legales, mejorar continuamente y denunciar de buena fe."]),
     DemoDoc("PR-QA-001", "Control de la información documentada", "procedure", "es",
             [f"{Q} 7.5", f"{Q} 7.5.2", f"{Q} 7.5.3", f"{C} 7.5"],
             [("PR-QA-001 Control de informacion documentada v3.docx", "Rev. 3",
-              "Actualiza la codificación de documentos.", date(2024, 6, 1))],
+              "Actualiza la codificación de documentos.", 540)],
             ["Establece cómo se elaboran, revisan, aprueban, distribuyen y conservan los documentos y registros.",
              "## Aprobación", "Toda versión nueva es aprobada por una persona distinta de quien la elaboró."]),
     DemoDoc("PR-SAF-003", "Visitas domiciliarias", "procedure", "es", [f"{Q} 8.5.1", f"{Q} 8.1"],
             [("PR-SAF-003 Visitas domiciliarias v3.docx", "v3", "Ajuste de la frecuencia de visitas.",
-              date(2025, 1, 10)),
+              400),
              ("PR-SAF-003 Visitas domiciliarias v4.docx", "v4", "Incluye el registro de visitas en tablet.",
-              date(2026, 1, 5)),
+              320),
              ("PR-SAF-003 Visitas domiciliarias v5.docx", "v5",
               "Agrega el protocolo de visitas en zonas rurales de difícil acceso.", None)],
             ["Describe la visita domiciliaria semanal del facilitador a las familias usuarias.",
@@ -59,40 +60,40 @@ DOCS = [
     DemoDoc("PR-CAL-004", "Calibración de balanzas e infantómetros", "procedure", "es",
             [f"{Q} 7.1.5", f"{Q} 7.1.5.2"],
             [("PR-CAL-004 Calibracion de balanzas v2.docx", "v2", "Frecuencia de calibración semestral.",
-              date(2025, 9, 1))],
+              90)],
             ["Las balanzas pediátricas y los infantómetros se calibran cada seis meses con patrones trazables.",
              "## Registro de calibración", "El certificado de calibración se conserva cinco años."]),
     DemoDoc("PR-ABS-002", "Debida diligencia de socios de negocio", "procedure", "es",
             [f"{C} 8.2", f"{C} 8.5"],
-            [("PR-ABS-002 Debida diligencia v1.docx", "v1", "Primera emisión.", date(2025, 4, 1))],
+            [("PR-ABS-002 Debida diligencia v1.docx", "v1", "Primera emisión.", 200)],
             ["Antes de contratar proveedores de alimentos se evalúa su riesgo de soborno.",
              "## Alcance", "Aplica a proveedores, comités de gestión y entidades ejecutoras."],
             owner="compliance_officer"),
     DemoDoc("PO-ABS-003", "Regalos, hospitalidad, donaciones y beneficios similares", "policy", "es",
             [f"{C} 8.7"],
-            [("PO-ABS-003 Regalos y hospitalidad v1.pdf", "v1", "Primera emisión.", date(2025, 5, 1))],
+            [("PO-ABS-003 Regalos y hospitalidad v1.pdf", "v1", "Primera emisión.", 150)],
             ["Ningún servidor puede aceptar regalos de proveedores o familias usuarias.",
              "Todo ofrecimiento se registra en el registro de regalos dentro de 48 horas."],
             owner="compliance_officer"),
     DemoDoc("RG-ABS-010", "Evaluación de riesgos de soborno 2025", "record", "es", [f"{C} 4.5", f"{C} 4.5.4"],
             [("RG-ABS-010 Evaluacion de riesgos de soborno 2025.csv", "2025", "Evaluación anual.",
-              date(2025, 11, 30))],
+              60)],
             [], owner="compliance_officer", confidentiality="restricted"),
     DemoDoc("RG-QA-020", "Internal audit report 2025 — Lima and Cusco regions", "record", "en",
             [f"{Q} 9.2", f"{Q} 9.2.2", f"{C} 9.2"],
-            [("RG-QA-020 Internal audit report 2025.pdf", "v1", "Final report.", date(2025, 10, 20))],
+            [("RG-QA-020 Internal audit report 2025.pdf", "v1", "Final report.", 40)],
             ["Scope: home visits and food supply in the Lima and Cusco regional units.",
              "Finding 1 (minor): gift registrations in two regions were filed late (ISO 37001:2016 8.7).",
              "Finding 2 (observation): calibration records of scales were complete."]),
     DemoDoc("EV-QA-031", "Customer satisfaction survey results 2025", "evidence", "en", [f"{Q} 9.1.2"],
-            [("EV-QA-031 Satisfaction survey 2025.csv", "2025", "Survey of 1,240 families.", date(2025, 12, 15))],
+            [("EV-QA-031 Satisfaction survey 2025.csv", "2025", "Survey of 1,240 families.", 30)],
             []),
     DemoDoc("RG-QA-040", "Acta de revisión por la dirección 2025", "record", "es", [f"{Q} 9.3.3", f"{C} 9.3"],
             [("RG-QA-040 Acta de revision por la direccion 2025.pdf", "v1", "Acta firmada.",
-              date(2025, 12, 20))],
+              20)],
             ["Acuerdos: reforzar la capacitación antisoborno y revisar la frecuencia de visitas."]),
     DemoDoc("IT-SAF-007", "Registro de visitas en papel (instructivo)", "work_instruction", "es", [f"{Q} 8.5.1"],
-            [("IT-SAF-007 Registro en papel v2.docx", "v2", "Última versión en papel.", date(2023, 5, 1))],
+            [("IT-SAF-007 Registro en papel v2.docx", "v2", "Última versión en papel.", 900)],
             ["Instrucciones para llenar la ficha de visita en papel."],
             withdraw="Reemplazado por el registro en tablet descrito en PR-SAF-003 v4."),
     DemoDoc("FO-SAF-012", "Ficha de visita domiciliaria", "form", "es", [f"{Q} 8.5.2"],
@@ -137,7 +138,7 @@ def create(users: dict[str, User]) -> list[Document]:
                 checked = svc.check_and_store(svc.Incoming.from_path(_write(folder, spec, filename, label)))
                 version = svc.add_version(doc, checked, actor=author, change_note=note, revision_label=label)
                 if effective is not None:
-                    svc.approve(version, actor=approver, effective_date=effective)
+                    svc.approve(version, actor=approver, effective_date=local_today() - timedelta(days=effective))
             if spec.withdraw:
                 svc.withdraw(doc, actor=approver, reason=spec.withdraw)
             created.append(doc)

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from auditdocs.extensions import db
 from auditdocs.models import AuditEvent, User
-from conftest import PASSWORD
 
+PASSWORD = "a-long-enough-password-42"
 FIELD_ERROR_RE = re.compile(r'class="invalid-feedback d-block">([^<]*)<')
 
 

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from auditdocs.extensions import db
 from auditdocs.models import AuditEvent, Clause, CrossMap, Standard, User
-from conftest import PASSWORD
 
+PASSWORD = "a-long-enough-password-42"
 ROLES = ("admin", "quality_officer", "compliance_officer", "auditor")
 SCRIPT = Path(sys.executable).with_name("auditdocs")
 

@@ -7,7 +7,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import PASSWORD
 from sqlalchemy import select
 
 from auditdocs.extensions import db
@@ -28,8 +27,8 @@ PAYLOAD = {
     "email": "intruder@example.org",
     "name": "Intruder",
     "role": "admin",
-    "password": PASSWORD,
-    "confirm": PASSWORD,
+    "password": "intruder-password-42",
+    "confirm": "intruder-password-42",
     "active": "y",
     "applicable": "no",
     "reason": "An auditor decided this clause does not apply.",

@@ -213,7 +213,7 @@ def approve(version: DocumentVersion, *, actor: User, effective_date: date | Non
     if doc.status == "obsolete":
         raise ServiceError(_l("The document was withdrawn; its versions cannot be approved."), 409)
     _lock_document(doc)
-    previous = doc.current_version
+    previous = db.session.get(DocumentVersion, doc.current_version_id) if doc.current_version_id else None
     if previous is not None and previous.number > version.number:
         raise ServiceError(_l("A newer version (%(label)s) is already approved; upload this file again "
                               "as a new version if it should replace it.", label=previous.label), 409)
@@ -224,7 +224,7 @@ def approve(version: DocumentVersion, *, actor: User, effective_date: date | Non
     if previous is not None and previous.status == "approved":
         previous.status, previous.superseded_at = "superseded", now
     old_review = doc.next_review_date
-    doc.current_version_id = version.id
+    doc.current_version = version
     doc.status = "active"
     doc.next_review_date = add_months(effective, doc.review_interval_months)
     db.session.flush()

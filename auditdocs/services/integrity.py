@@ -1,0 +1,220 @@
+"""Integrity of the evidence: re-hash every stored object against its rows, walk the audit chain, quarantine orphans.
+
+Why: ISO 9001/37001 7.5.3 asks that documented information is protected from loss of integrity; `auditdocs verify`
+proves it, `auditdocs gc` tidies what a crash left behind without ever deleting evidence.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Document, DocumentVersion
+from ..storage import CHUNK_SIZE, BlobStore
+from . import audit
+
+# A progress reporter: called with a label and a total, it yields a function that advances by n items.
+Progress = Callable[[str, int], AbstractContextManager[Callable[[int], None]]]
+CHECKPOINT_RE = re.compile(r"(\d+):([0-9a-fA-F]{64})")
+GC_MIN_AGE_MINUTES = 60  # an upload stores its blob a moment before its row commits: leave young orphans alone
+
+
+@contextlib.contextmanager
+def no_progress(_label: str, _total: int) -> Iterator[Callable[[int], None]]:
+    """Progress reporter that reports nothing (services called outside the CLI)."""
+    yield lambda _n: None
+
+
+def parse_checkpoint(value: str) -> tuple[int, str]:
+    """Parse SEQ:HASH as printed by `auditdocs checkpoint`; ValueError with a helpful message otherwise."""
+    match = CHECKPOINT_RE.fullmatch((value or "").strip())
+    if not match or int(match.group(1)) < 1:
+        raise ValueError("expected SEQ:HASH as printed by `auditdocs checkpoint` (a number, a colon, 64 hex digits)")
+    return int(match.group(1)), match.group(2).lower()
+
+
+def human_size(n: int) -> str:
+    """Bytes for people (decimal units, as disks are sold)."""
+    size = float(n)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{n} B"  # pragma: no cover
+
+
+def hash_file(path: Path) -> tuple[str, int]:
+    """SHA-256 and size of a file in one streaming pass."""
+    digest, size = hashlib.sha256(), 0
+    with path.open("rb") as stream:
+        while chunk := stream.read(CHUNK_SIZE):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def get_store() -> BlobStore:
+    """The app's blob store."""
+    return current_app.extensions["auditdocs.store"]
+
+
+@dataclass
+class VerifyReport:
+    """What verify found: errors fail the run, warnings (orphans) only with --strict."""
+
+    objects: int = 0
+    bytes: int = 0
+    events: int = 0
+    head: tuple[int, str] = (0, audit.GENESIS)
+    checkpoint: tuple[int, str] | None = None
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    orphans: list[str] = field(default_factory=list)
+
+    def failed(self, strict: bool = False) -> bool:
+        """True when the exit code must be 1."""
+        return bool(self.errors or (strict and self.warnings))
+
+    def lines(self, strict: bool = False) -> list[str]:
+        """Every problem on its own line, then a one-line summary."""
+        out = [f"ERROR: {e}" for e in self.errors] + [f"WARNING: {w}" for w in self.warnings]
+        what = f"{self.objects} objects ({human_size(self.bytes)}), {self.events} audit events"
+        head = f"chain head {self.head[0]}:{self.head[1][:16]}…"
+        if self.checkpoint and not self.errors:
+            head += f", passes checkpoint {self.checkpoint[0]}"
+        n_err, n_warn = len(self.errors), len(self.warnings)
+        counts = f"{n_err} error{'s' * (n_err != 1)}, {n_warn} warning{'s' * (n_warn != 1)}"
+        if self.failed(strict):
+            reason = " (--strict: warnings count as errors)" if strict and not self.errors else ""
+            out.append(f"FAILED{reason}: {counts}; checked {what}")
+        elif self.warnings:
+            out.append(f"OK with {n_warn} warning{'s' * (n_warn != 1)}: {what}, {head}")
+        else:
+            out.append(f"OK: {what}, {head}")
+        return out
+
+
+def referenced_objects() -> dict[str, list[tuple[str, int]]]:
+    """Every sha256 the database references, with the (document version label, recorded size) rows using it."""
+    rows = db.session.execute(
+        select(Document.code, DocumentVersion.number, DocumentVersion.revision_label, DocumentVersion.sha256,
+               DocumentVersion.size)
+        .join(Document, Document.id == DocumentVersion.document_id)
+        .order_by(Document.code, DocumentVersion.number)
+    ).all()
+    refs: dict[str, list[tuple[str, int]]] = {}
+    for code, number, label, sha, size in rows:
+        mark = f" ({label})" if label else ""
+        refs.setdefault(sha, []).append((f"{code} v{number}{mark}", size))
+    return refs
+
+
+def find_orphans(referenced: set[str] | None = None) -> list[str]:
+    """Stored objects that no row references (left by a crash between storing and committing)."""
+    if referenced is None:
+        referenced = set(referenced_objects())
+    return [sha for sha in get_store().iter_hashes() if sha not in referenced]
+
+
+def _check_object(store: BlobStore, sha: str, rows: list[tuple[str, int]], report: VerifyReport) -> None:
+    """Re-hash one object and compare it with every row that references it."""
+    names = ", ".join(name for name, _size in rows)
+    try:
+        path = store.path_for(sha)
+    except ValueError:
+        report.errors.append(f"{names}: the database holds an invalid sha256 {sha!r}")
+        return
+    try:
+        actual, size = hash_file(path)
+    except FileNotFoundError:
+        report.errors.append(f"object {sha} is missing — used by {names}")
+        return
+    except OSError as exc:
+        report.errors.append(f"object {sha} cannot be read ({exc.strerror}) — used by {names}")
+        return
+    report.bytes += size
+    if actual != sha:
+        report.errors.append(f"object {sha} does not match its hash (altered) — used by {names}")
+    for name, recorded in rows:
+        if recorded != size:
+            report.errors.append(f"{name}: the database records {recorded} bytes but object {sha} holds {size}")
+
+
+def verify_store(checkpoint: tuple[int, str] | None = None, progress: Progress = no_progress) -> VerifyReport:
+    """Re-hash every referenced object, list orphans, walk the audit chain; nothing is changed."""
+    store = get_store()
+    report = VerifyReport(checkpoint=checkpoint)
+    refs = referenced_objects()
+    report.objects = len(refs)
+    with progress("Checking objects", len(refs)) as advance:
+        for sha, rows in refs.items():
+            _check_object(store, sha, rows, report)
+            advance(1)
+    for sha in find_orphans(set(refs)):
+        report.orphans.append(sha)
+        report.warnings.append(f"orphan object {sha} is referenced by no document version "
+                               "(`auditdocs gc` moves it to quarantine)")
+    with progress("Checking audit chain", audit.count_events()) as advance:
+        chain = audit.verify_chain(checkpoint, advance)
+    report.events = chain.events
+    report.head = (chain.head_seq, chain.head_hash)
+    report.errors.extend(chain.errors)
+    return report
+
+
+@dataclass
+class GcResult:
+    """What gc moved, what it left for later and how many temp files it swept."""
+
+    folder: Path
+    moved: list[tuple[str, int]] = field(default_factory=list)
+    too_young: list[str] = field(default_factory=list)
+    temp_removed: int = 0
+
+
+def plan_gc(min_age_minutes: float = GC_MIN_AGE_MINUTES) -> GcResult:
+    """Find orphans old enough to move (a young one may be an upload whose row is about to commit)."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    result = GcResult(folder=Path(current_app.config["DATA_DIR"]) / "quarantine" / stamp)
+    store, cutoff = get_store(), time.time() - min_age_minutes * 60
+    for sha in find_orphans():
+        try:
+            info = store.path_for(sha).stat()
+        except FileNotFoundError:
+            continue
+        if info.st_mtime > cutoff:
+            result.too_young.append(sha)
+        else:
+            result.moved.append((sha, info.st_size))
+    return result
+
+
+def run_gc(plan: GcResult) -> GcResult:
+    """Move the planned orphans to quarantine, sweep stale temp files and record one audit event; caller commits."""
+    store = get_store()
+    still_orphans = set(find_orphans())  # re-read: a row may have been committed since the plan
+    moved: list[tuple[str, int]] = []
+    for sha, size in plan.moved:
+        if sha in still_orphans:
+            with contextlib.suppress(FileNotFoundError):
+                store.quarantine(sha, plan.folder)
+                moved.append((sha, size))
+    plan.moved = moved
+    plan.temp_removed = store.sweep_temp()
+    if moved:
+        folder = plan.folder.relative_to(Path(current_app.config["DATA_DIR"]))
+        audit.record("store.gc", "store", None, actor_label="cli",
+                     new={"quarantined": [sha for sha, _ in moved], "folder": str(folder),
+                          "bytes": sum(size for _, size in moved), "temp_files_removed": plan.temp_removed})
+    return plan
