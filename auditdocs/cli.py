@@ -32,6 +32,8 @@ def writes(fn: Callable[..., Any]) -> Callable[..., Any]:
         except BaseException:
             db.session.rollback()
             raise
+        finally:
+            set_write_mode(False)  # the mode ends with the command (tests run commands in-process)
 
     return wrapper
 
@@ -137,6 +139,8 @@ def _create_app() -> Flask:
 cli = FlaskGroup(name="auditdocs", create_app=_create_app, add_default_commands=False,
                  add_version_option=False, load_dotenv=False, help="auditdocs command line.")
 cli.add_command(run_command)
+for _param in cli.params:  # Flask's --app/--env-file/--debug mean nothing for this command
+    _param.hidden = True
 
 
 def main() -> None:

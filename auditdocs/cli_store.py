@@ -1,10 +1,154 @@
-"""Store commands: verify, checkpoint, gc, backup, restore, import (added with controlled documents)."""
+"""Store commands: verify, checkpoint, gc, backup, restore — thin wrappers over services.integrity and .backup."""
 
 from __future__ import annotations
 
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import click
 from flask import Flask
+from flask.cli import with_appcontext
+
+from .cli import writes
+from .extensions import db
+from .services import audit, integrity
+from .services import backup as bk
+
+PROGRESS_MIN = 200  # below this many items the work is instant and a bar would only be noise
+
+
+@contextlib.contextmanager
+def progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr for large stores, so stdout stays machine-readable."""
+    if total <= PROGRESS_MIN:
+        yield lambda _n: None
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+def _checkpoint(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[int, str] | None:
+    """Parse --checkpoint SEQ:HASH into a usage error when malformed."""
+    if value is None:
+        return None
+    try:
+        return integrity.parse_checkpoint(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@click.command("verify")
+@click.option("--strict", is_flag=True, help="Treat warnings (orphan objects) as errors.")
+@click.option("--checkpoint", metavar="SEQ:HASH", callback=_checkpoint,
+              help="Prove the audit chain still passes through a head printed earlier by `auditdocs checkpoint`.")
+@with_appcontext
+def verify_command(strict: bool, checkpoint: tuple[int, str] | None) -> None:
+    """Re-hash every stored object against its rows and walk the audit chain (exit 1 on any error)."""
+    report = integrity.verify_store(checkpoint, progress)
+    for line in report.lines(strict):
+        click.echo(line)
+    if report.failed(strict):
+        click.get_current_context().exit(1)
+
+
+@click.command("checkpoint")
+@with_appcontext
+def checkpoint_command() -> None:
+    """Print the audit chain head as SEQ:HASH, to keep outside the system."""
+    seq, digest = audit.head()
+    if seq == 0:
+        raise click.ClickException("the audit trail is empty: there is no head to keep yet")
+    click.echo(f"{seq}:{digest}")
+    click.echo("Keep this line outside auditdocs (printed, or e-mailed to your auditor); "
+               "`auditdocs verify --checkpoint SEQ:HASH` later proves the trail still passes through it.", err=True)
+
+
+@click.command("gc")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--min-age", type=click.FloatRange(min=0), default=integrity.GC_MIN_AGE_MINUTES, show_default=True,
+              metavar="MINUTES", help="Leave orphans younger than this (an upload may be about to commit its row).")
+@with_appcontext
+@writes
+def gc_command(yes: bool, min_age: float) -> None:
+    """Move orphan objects to <data dir>/quarantine/<UTC time>/ (never deletes) and sweep stale temp files."""
+    plan = integrity.plan_gc(min_age)
+    db.session.rollback()  # never hold the SQLite write lock while someone reads the prompt
+    for sha in plan.too_young:
+        click.echo(f"Left in place (younger than {min_age:g} minutes): {sha}")
+    if plan.moved and not yes:
+        click.confirm(f"Move {len(plan.moved)} orphan object(s) to {plan.folder}?", abort=True, err=True)
+    result = integrity.run_gc(plan)
+    db.session.commit()
+    if result.moved:
+        click.echo(f"Moved {len(result.moved)} orphan object(s) to {result.folder}:")
+        for sha, size in result.moved:
+            click.echo(f"  {sha}  {integrity.human_size(size)}")
+    else:
+        click.echo("No orphan objects to move.")
+    click.echo(f"Removed {result.temp_removed} stale temp file(s).")
+
+
+@click.command("backup")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(dest: Path) -> None:
+    """Copy the database (first), the objects it references, the secret key and a manifest into a new DEST."""
+    try:
+        manifest = bk.backup(dest, progress)
+    except bk.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    for gone in manifest["missing_objects"]:
+        click.echo(f"ERROR: object {gone['sha256']} not backed up: {gone['reason']}")
+    counts, head = manifest["counts"], manifest["audit_head"]
+    click.echo(f"Backup written to {dest}: {manifest['backend']} database "
+               f"({integrity.human_size(manifest['database']['size'])}), {counts['documents']} documents, "
+               f"{counts['objects']} objects ({integrity.human_size(counts['object_bytes'])}), "
+               f"{counts['audit_events']} audit events, chain head {head['seq']}:{head['hash'][:16]}…"
+               f"{'' if manifest['secret_key'] else ' (no secret key file: it comes from the environment)'}")
+    if manifest["missing_objects"]:
+        click.get_current_context().exit(1)
+
+
+@click.command("restore")
+@click.argument("src", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@with_appcontext
+@writes
+def restore_command(src: Path) -> None:
+    """Restore a backup into an empty data dir and database (app stopped), migrate, then verify."""
+    from .setup import initialise
+
+    try:
+        manifest = bk.read_manifest(src)
+        reason = bk.target_not_empty()
+        if reason:
+            raise bk.BackupError(f"{reason}: restore needs an empty data dir and database; nothing was changed")
+        problems = bk.check_backup(src, manifest, progress)
+        for problem in problems:
+            click.echo(f"ERROR: {problem}", err=True)
+        if problems:
+            raise bk.BackupError(f"the backup is damaged ({len(problems)} problem(s)); nothing was restored")
+        restored = bk.restore(src, manifest, progress)
+    except bk.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Restored the {manifest['backend']} database of {manifest['created_at']} and {restored.objects} "
+               f"objects ({integrity.human_size(restored.bytes)}) from {src}.")
+    for note in restored.notes:
+        click.echo(note)
+    summary = initialise()
+    click.echo(f"Database migrated to head; catalogue: {summary.clauses_added} clauses added, "
+               f"{summary.clauses_updated} updated.")
+    rebuilt = bk.rebuild_derived()
+    click.echo(f"Rebuilt: {', '.join(rebuilt)}." if rebuilt else "Nothing derived to rebuild yet (no search index).")
+    report = integrity.verify_store(None, progress)
+    for line in report.lines():
+        click.echo(line)
+    if report.failed():
+        click.get_current_context().exit(1)
 
 
 def register(app: Flask) -> None:
-    """Nothing yet."""
-    return None
+    """Attach the store commands to the app's CLI group."""
+    for command in (verify_command, checkpoint_command, gc_command, backup_command, restore_command):
+        app.cli.add_command(command)

@@ -8,7 +8,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import select
+
 from .demo_files import write_docx, write_pdf, write_text
+from .extensions import db
 from .models import Document, User
 from .services import documents as svc
 from .timeutil import local_today
@@ -129,6 +132,8 @@ def create(users: dict[str, User]) -> list[Document]:
     with tempfile.TemporaryDirectory(prefix="auditdocs-demo-") as tmp:
         folder = Path(tmp)
         for spec in DOCS:
+            if db.session.scalar(select(Document.id).where(Document.code == spec.code)):
+                continue  # demo-data --force on a database that already holds the demo
             owner = users.get(spec.owner, uploader)
             author = owner if spec.owner == "compliance_officer" else uploader
             doc = svc.create_document(code=spec.code, title=spec.title, kind=spec.kind, owner=owner, actor=author,

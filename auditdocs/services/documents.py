@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from ..extensions import db
 from ..models import Clause, Document, DocumentReview, DocumentVersion, Standard, User
@@ -68,16 +68,21 @@ class Incoming:
 
 @dataclass
 class Checked:
-    """A validated upload: display name, mime type, stored blob."""
+    """A validated upload: display name, mime type, blob (stored, or still in the temp area until `store`)."""
 
     display_name: str
     mime_type: str
     sha256: str
     size: int
+    writer: BlobWriter | None = field(default=None, repr=False, compare=False)
 
 
-def check_and_store(incoming: Incoming) -> Checked:
-    """Validate name and content, then commit the blob; a refusal leaves no file behind."""
+def check_upload(incoming: Incoming) -> Checked:
+    """Validate name and content without storing; a refusal leaves no file behind.
+
+    The web views store the blob with `store` at the end of the transaction that adds its rows, so a refusal
+    in between (a withdrawn document, a duplicate code) leaves no orphan object either.
+    """
     writer = incoming.writer
     try:
         name, ext = check_name(incoming.filename, allowed_extensions())
@@ -85,7 +90,6 @@ def check_and_store(incoming: Incoming) -> Checked:
             raise UploadRejected("empty", _l("The file “%(name)s” is empty."), name=name)
         writer.flush()
         mime = sniff(writer.path, ext, name=name)
-        blob = writer.commit()
     except UploadRejected as exc:
         writer.discard()
         raise ServiceError(exc.text(), 400) from None
@@ -93,13 +97,36 @@ def check_and_store(incoming: Incoming) -> Checked:
         writer.discard()
         raise ServiceError(_l("The file is larger than the limit of %(mb)s MB. Nothing was saved.",
                               mb=current_app.config["MAX_UPLOAD_MB"]), 413) from None
-    except EmptyUpload:
+    except BaseException:
         writer.discard()
+        raise
+    return Checked(name, mime, writer.sha256, writer.size, writer)
+
+
+def store(checked: Checked) -> Checked:
+    """Commit a checked upload's bytes into the store (fsync, rename; identical bytes are kept once)."""
+    writer = checked.writer
+    if writer is None:
+        return checked
+    try:
+        writer.commit()
+    except EmptyUpload:
         raise ServiceError(_l("The file is empty."), 400) from None
     except BaseException:
         writer.discard()
         raise
-    return Checked(name, mime, blob.sha256, blob.size)
+    return checked
+
+
+def discard(checked: Checked | None) -> None:
+    """Drop a checked upload that will not be used (no-op once stored)."""
+    if checked is not None and checked.writer is not None:
+        checked.writer.discard()
+
+
+def check_and_store(incoming: Incoming) -> Checked:
+    """Validate name and content, then commit the blob; a refusal leaves no file behind."""
+    return store(check_upload(incoming))
 
 
 def _clean_label(label: str | None) -> str | None:
@@ -147,6 +174,7 @@ def create_document(
         raise ServiceError(_l("Unknown kind, language or confidentiality."))
     if not 1 <= int(review_interval_months) <= 120:
         raise ServiceError(_l("The review interval must be between 1 and 120 months."))
+    _lock_code(code)
     if db.session.scalar(select(Document.id).where(func.lower(Document.code) == code.lower())):
         raise ServiceError(_l("A document with the code %(code)s already exists.", code=code), 409)
     doc = Document(code=code, title=title[:300], kind=kind, owner_id=owner.id, language=language,
@@ -161,6 +189,17 @@ def create_document(
         "confidentiality": confidentiality, "clauses": [c.ref for c in doc.clauses],
     })
     return doc
+
+
+_PG_CODE_LOCK = 0x444F4353  # "DOCS": namespace of the per-code advisory locks
+
+
+def _lock_code(code: str) -> None:
+    """Serialise registrations of one code, so a simultaneous duplicate gets the clear 409, not a unique-key crash
+    (PostgreSQL: a transaction-level advisory lock; SQLite writers already hold BEGIN IMMEDIATE)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:ns, hashtext(:code))"),
+                           {"ns": _PG_CODE_LOCK, "code": code.lower()})
 
 
 def _lock_document(doc: Document) -> Document:

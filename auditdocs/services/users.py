@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import timedelta
 
@@ -18,8 +19,12 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 10
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
-# A valid hash to compare against when the account does not exist, so timing does not reveal emails.
-_DUMMY_HASH = generate_password_hash("auditdocs-timing-equaliser", method="scrypt")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A valid hash to check against when the account does not exist, so timing does not reveal e-mails."""
+    return generate_password_hash("auditdocs-timing-equaliser", method="scrypt")
 
 
 def normalise_email(email: str) -> str:
@@ -57,12 +62,25 @@ def create_user(email: str, name: str, role: str, password: str, actor: User | N
     return user
 
 
+def _guard_last_admin(user: User) -> None:
+    """Someone must always be able to administer the system."""
+    if user.role != "admin" or not user.active:
+        return
+    others = db.session.scalar(
+        select(func.count(User.id)).where(User.role == "admin", User.active.is_(True), User.id != user.id)
+    )
+    if not others:
+        raise ServiceError(_l("%(email)s is the last active administrator; make someone else an "
+                              "administrator first.", email=user.email), 409)
+
+
 def set_role(user: User, role: str, actor: User | None = None) -> None:
     """Change a role; the user's sessions are renewed so the new rights apply at once."""
     if role not in ROLES:
         raise ServiceError(_l("Unknown role “%(role)s”.", role=role))
     if user.role == role:
         return
+    _guard_last_admin(user)
     old = user.role
     user.role = role
     user.session_version += 1
@@ -75,19 +93,24 @@ def set_active(user: User, active: bool, actor: User | None = None) -> None:
         raise ServiceError(_l("You cannot disable your own account."), 403)
     if user.active == active:
         return
+    if not active:
+        _guard_last_admin(user)
     user.active = active
     user.session_version += 1
     audit.record("user.enable" if active else "user.disable", "user", user.id,
                  old={"active": not active}, new={"active": active}, actor=actor)
 
 
-def recent_failures(email: str) -> int:
-    """Failed logins for this e-mail in the throttling window, counted from the audit trail."""
+def recent_failures(email: str, ip: str | None) -> int:
+    """Failed logins for this e-mail from this address in the window, counted from the audit trail.
+
+    Counting per address as well means a stranger's wrong guesses cannot lock the real user out."""
     since = utcnow() - FAILURE_WINDOW
     return db.session.scalar(
         select(func.count(AuditEvent.id)).where(
             AuditEvent.action == "auth.login_failed",
             AuditEvent.object_id == email,
+            AuditEvent.ip.is_(None) if ip is None else AuditEvent.ip == ip,
             AuditEvent.occurred_at >= since,
         )
     ) or 0
@@ -97,7 +120,7 @@ def authenticate(email: str, password: str) -> User | None:
     """Return the active user whose password matches, else None (same work either way)."""
     email = normalise_email(email)
     user = db.session.scalar(select(User).where(User.email == email))
-    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+    ok = check_password_hash(user.password_hash if user else _dummy_hash(), password or "")
     if user is None or not ok or not user.active:
         return None
     return user

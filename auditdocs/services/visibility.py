@@ -9,6 +9,7 @@ from sqlalchemy import Select, exists, or_, select
 from ..models import Document, DocumentVersion, User, document_shares
 from ..models.documents import EVER_APPROVED
 from ..permissions import can
+from ..timeutil import to_local
 
 READ_APPROVED_ONLY = frozenset({"auditor"})
 
@@ -48,7 +49,8 @@ def visible_versions(user: User, doc: Document) -> list[DocumentVersion]:
 
 def in_force(doc: Document, day: date) -> DocumentVersion | None:
     """The approved version in force on a day (effective dates allow approval ahead of time)."""
-    if doc.withdrawn_at is not None and doc.withdrawn_at.date() <= day:
+    # The withdrawal time is stored in UTC; the day is a calendar day where the organisation is.
+    if doc.withdrawn_at is not None and to_local(doc.withdrawn_at).date() <= day:
         return None
     candidates = [v for v in doc.versions
                   if v.status in EVER_APPROVED and v.effective_date is not None and v.effective_date <= day]

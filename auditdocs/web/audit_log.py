@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
 from sqlalchemy import Select, select
@@ -38,10 +38,13 @@ def _filtered(args: Mapping[str, str]) -> tuple[Select, dict]:
     if f["action"]:
         stmt = stmt.where(AuditEvent.action.ilike(f"{f['action']}%"))
     tz = org_tz()
+    # Days are the organisation's calendar days; the bounds go to the database in UTC, as the events are stored
+    # (SQLite keeps the wall-clock text and drops the offset: a local bound would shift by the zone's offset).
     if start := _date(f["start"]):
-        stmt = stmt.where(AuditEvent.occurred_at >= datetime.combine(start, time.min, tz))
+        stmt = stmt.where(AuditEvent.occurred_at >= datetime.combine(start, time.min, tz).astimezone(UTC))
     if end := _date(f["end"]):
-        stmt = stmt.where(AuditEvent.occurred_at < datetime.combine(end + timedelta(days=1), time.min, tz))
+        until = datetime.combine(end + timedelta(days=1), time.min, tz).astimezone(UTC)
+        stmt = stmt.where(AuditEvent.occurred_at < until)
     return stmt.order_by(AuditEvent.seq.desc()), f
 
 

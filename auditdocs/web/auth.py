@@ -38,7 +38,7 @@ def login():  # type: ignore[no-untyped-def]
     error = None
     if form.validate_on_submit():
         email = normalise_email(form.email.data or "")
-        if recent_failures(email) >= MAX_FAILURES:
+        if recent_failures(email, request.remote_addr) >= MAX_FAILURES:
             audit.record("auth.login_throttled", "login", email, actor_label=email)
             db.session.commit()
             abort(429)

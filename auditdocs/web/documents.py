@@ -124,8 +124,9 @@ def create():  # type: ignore[no-untyped-def]
         return render_template("documents/new.html", form=form)
     if not form.validate_on_submit():
         return _refused(_form_errors(form) or _("Please correct the form."), 400, "documents/new.html", form=form)
+    checked = None
     try:
-        checked = svc.check_and_store(incoming(form.file.data))
+        checked = svc.check_upload(incoming(form.file.data))
         with write_transaction():
             actor = _actor()
             owner = db.session.get(User, form.owner.data) or actor
@@ -139,27 +140,34 @@ def create():  # type: ignore[no-untyped-def]
             )
             svc.add_version(doc, checked, actor=actor, change_note=form.change_note.data,
                             revision_label=form.revision_label.data, effective_date=form.effective_date.data)
+            svc.store(checked)  # last: a refusal above leaves no object behind
             doc_id, code = doc.id, doc.code
     except ServiceError as exc:
         db.session.rollback()
+        svc.discard(checked)
         return _refused(str(exc.message), exc.status, "documents/new.html", form=form)
     return _done(_("Document %(code)s registered; version 1 awaits approval.", code=code),
                  url_for("documents.detail", doc_id=doc_id))
+
+
+def _detail_context(doc: Document, **forms: object) -> dict:
+    """What the document page shows: metadata, versions the user may see, in-force version, forms."""
+    today = local_today()
+    ctx = {
+        "doc": doc, "versions": visible_versions(current_user, doc), "in_force": in_force(doc, today),
+        "today": today, "version_form": VersionForm(), "approve_form": ApproveForm(), "reason_form": ReasonForm(),
+        "review_form": ReviewForm(), "clauses_form": ClausesForm(clauses=[c.id for c in doc.clauses]).fill(),
+        "reviews": sorted(_reviews(doc), key=lambda r: r.reviewed_at, reverse=True),
+    }
+    ctx.update(forms)
+    return ctx
 
 
 @bp.route("/<int:doc_id>")
 def detail(doc_id: int):  # type: ignore[no-untyped-def]
     """Metadata, clauses, version history and the actions the user may take."""
     doc = document_or_404(doc_id)
-    versions = visible_versions(current_user, doc)
-    today = local_today()
-    ctx = {
-        "doc": doc, "versions": versions, "in_force": in_force(doc, today), "today": today,
-        "version_form": VersionForm(), "approve_form": ApproveForm(), "reason_form": ReasonForm(),
-        "review_form": ReviewForm(), "clauses_form": ClausesForm(clauses=[c.id for c in doc.clauses]).fill(),
-        "reviews": sorted(_reviews(doc), key=lambda r: r.reviewed_at, reverse=True),
-    }
-    html = render_template("documents/detail.html", **ctx)
+    html = render_template("documents/detail.html", **_detail_context(doc))
     if current_user.role == "auditor":
         with write_transaction():
             svc.record_access("document.view", None, db.session.get(Document, doc_id), _actor())
@@ -180,27 +188,32 @@ def upload_version(doc_id: int):  # type: ignore[no-untyped-def]
     doc = document_or_404(doc_id)
     form = VersionForm()
     if not form.validate_on_submit():
-        message = _form_errors(form) or _("Please correct the form.")
-        if is_xhr():
-            return jsonify(ok=False, error=message), 400
-        flash(message, "danger")
-        return redirect(url_for("documents.detail", doc_id=doc_id))
+        return _version_refused(doc_id, form, _form_errors(form) or _("Please correct the form."), 400)
+    checked = None
     try:
-        checked = svc.check_and_store(incoming(form.file.data))
+        checked = svc.check_upload(incoming(form.file.data))
         with write_transaction():
             doc = db.session.get(Document, doc_id)
             version = svc.add_version(doc, checked, actor=_actor(), change_note=form.change_note.data,
                                       revision_label=form.revision_label.data,
                                       effective_date=form.effective_date.data)
+            svc.store(checked)  # last: a refusal above leaves no object behind
             number = version.number
     except ServiceError as exc:
         db.session.rollback()
-        if is_xhr():
-            return jsonify(ok=False, error=str(exc.message)), exc.status
-        flash(str(exc.message), "danger")
-        return redirect(url_for("documents.detail", doc_id=doc_id)), 303
+        svc.discard(checked)
+        return _version_refused(doc_id, form, str(exc.message), exc.status)
     return _done(_("Version %(n)d uploaded; it awaits approval by someone else.", n=number),
                  url_for("documents.detail", doc_id=doc_id))
+
+
+def _version_refused(doc_id: int, form: VersionForm, message: str, status: int):  # type: ignore[no-untyped-def]
+    """A refused new version: JSON for the progress-bar upload, else the document page with the error status."""
+    if is_xhr():
+        return jsonify(ok=False, error=message), status
+    flash(message, "danger")
+    doc = document_or_404(doc_id)
+    return render_template("documents/detail.html", **_detail_context(doc, version_form=form)), status
 
 
 def _refuse_page(status: int, message: str):  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ def select_locale() -> str:
     """The user's explicit choice, then their saved preference, then the browser's, then the default."""
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
-        return current_app.config["DEFAULT_LANGUAGE"]
+        return cli_language(languages)
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
@@ -20,6 +20,18 @@ def select_locale() -> str:
         return current_user.language
     best = request.accept_languages.best_match(languages)
     return best or current_app.config["DEFAULT_LANGUAGE"]
+
+
+def cli_language(languages: tuple[str, ...]) -> str:
+    """Command-line messages follow the terminal's locale (LC_ALL, LC_MESSAGES, LANG), English otherwise."""
+    import os
+
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var, "")
+        if value:
+            code = value.split("_")[0].split(".")[0].lower()
+            return code if code in languages else "en"
+    return "en"
 
 
 def select_timezone() -> str:

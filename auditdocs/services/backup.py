@@ -1,0 +1,384 @@
+"""Online backup and restore: the database copy first, then the blobs that copy references, the key and a manifest.
+
+Why: evidence must survive the loss of the server (ISO 9001/37001 7.5.3), and a backup is only worth what a
+restore from it proves — so the manifest carries every hash a restore checks before it writes anything.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import inspect, text
+
+from ..extensions import db
+from ..timeutil import utc_text, utcnow
+from .audit import GENESIS
+from .integrity import Progress, get_store, hash_file, no_progress
+
+FORMAT, FORMAT_VERSION = "auditdocs-backup", 1
+MANIFEST, OBJECTS, SECRET_FILE = "manifest.json", "objects", "secret_key"
+DB_FILES = {"sqlite": "auditdocs.sqlite3", "postgresql": "database.pgdump"}
+DATA_TABLES = ("users", "documents", "document_versions", "audit_events")
+Query = Callable[[str], list[Any]]
+
+
+class BackupError(Exception):
+    """A refusal or failure that one line explains."""
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file or directory to disk so a backup survives a power cut."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_private(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Write a file atomically with the given mode (the secret key is 0600 from its first byte)."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
+
+
+def sqlite_path() -> Path:
+    """The SQLite database file the app uses."""
+    database = db.engine.url.database
+    if not database or database == ":memory:":
+        raise BackupError("the app's SQLite database is not a file")
+    return Path(database)
+
+
+def pg_schema() -> str | None:
+    """The schema named by the connection's search_path (one per test run), or None for the server default."""
+    connect_args = (current_app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}).get("connect_args") or {}
+    options = f"{connect_args.get('options', '')} {db.engine.url.query.get('options', '')}"
+    match = re.search(r"-c\s*search_path\s*=\s*([^\s,]+)", options)
+    return match.group(1).strip('"') if match else None
+
+
+def _libpq() -> tuple[str, dict[str, str]]:
+    """A libpq URL for pg_dump/pg_restore (no "+psycopg", password in the environment, not the command line)."""
+    url, env = db.engine.url.set(drivername="postgresql"), dict(os.environ)
+    if url.password is not None:
+        env["PGPASSWORD"] = str(url.password)
+        url = url.set(password=None)
+    return url.render_as_string(hide_password=False), env
+
+
+def _tool(name: str, server_major: int | None = None) -> str:
+    """Find a PostgreSQL client tool, refusing one older than the server (it cannot read newer catalogues)."""
+    path = shutil.which(name)
+    if not path:
+        raise BackupError(f"{name} not found: install the PostgreSQL client tools")
+    if server_major is not None:
+        out = subprocess.run([path, "--version"], capture_output=True, text=True, check=False).stdout
+        match = re.search(r"(\d+)", out)
+        if not match or int(match.group(1)) < server_major:
+            raise BackupError(f"{name} is version {match.group(1) if match else '?'} but the server is "
+                              f"PostgreSQL {server_major}: install client tools of version {server_major} or later")
+    return path
+
+
+def _run(cmd: list[str], env: dict[str, str]) -> None:
+    """Run a client tool; its last error line becomes ours."""
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode:
+        lines = [ln for ln in proc.stderr.splitlines() if ln.strip()] or [f"exit code {proc.returncode}"]
+        raise BackupError(f"{Path(cmd[0]).name} failed: {lines[-1].strip()}")
+
+
+@dataclass
+class Snapshot:
+    """What the database copy holds: the objects it references, its chain head, counts, migration."""
+
+    objects: list[str]
+    head: tuple[int, str]
+    counts: dict[str, int]
+    revision: str | None
+
+
+def _read_snapshot(query: Query) -> Snapshot:
+    """Read the referenced hashes and the chain head from the copy (or the dump's own snapshot)."""
+    objects = sorted(str(r[0]) for r in query("SELECT DISTINCT sha256 FROM document_versions"))
+    head = query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+    counts = {t: int(query(f"SELECT COUNT(*) FROM {t}")[0][0]) for t in DATA_TABLES}  # noqa: S608 - fixed names
+    revision = query("SELECT version_num FROM alembic_version")
+    return Snapshot(objects, (int(head[0][0]), str(head[0][1])) if head else (0, GENESIS), counts,
+                    str(revision[0][0]) if revision else None)
+
+
+def _copy_sqlite(dest_file: Path) -> Snapshot:
+    """Copy the live database with the SQLite backup API from a new connection (readers never block writers)."""
+    source = sqlite_path()
+    if not source.is_file():
+        raise BackupError(f"database file {source} not found")
+    src = sqlite3.connect(source, timeout=30)
+    try:
+        dst = sqlite3.connect(dest_file)
+        try:
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
+            if dst.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise BackupError("the database copy fails SQLite's quick_check")
+            snapshot = _read_snapshot(lambda sql: dst.execute(sql).fetchall())
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    return snapshot
+
+
+def _dump_postgres(dest_file: Path) -> Snapshot:
+    """pg_dump from an exported snapshot, and read the referenced hashes from that same snapshot."""
+    url, env = _libpq()
+    schema = pg_schema()
+    with db.engine.connect() as conn:
+        conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            server_major = int(conn.exec_driver_sql("SHOW server_version_num").scalar_one()) // 10000
+            pg_dump = _tool("pg_dump", server_major)
+            snapshot_id = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
+            cmd = [pg_dump, "--format=custom", "--no-owner", f"--snapshot={snapshot_id}", f"--file={dest_file}"]
+            _run([*cmd, *([f"--schema={schema}"] if schema else []), f"--dbname={url}"], env)
+            return _read_snapshot(lambda sql: list(conn.exec_driver_sql(sql).fetchall()))
+
+
+def _place(src: Path, dst: Path) -> None:
+    """Copy, never hard-link: a backup must not share an inode with the live store it protects."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(src, dst)
+
+
+def prepare_dest(dest: Path) -> bool:
+    """Refuse an existing non-empty DEST; create it; True when we created it."""
+    if dest.exists():
+        if not dest.is_dir() or any(dest.iterdir()):
+            raise BackupError(f"{dest} already exists and is not an empty folder: give a new folder")
+        return False
+    dest.mkdir(parents=True)
+    return True
+
+
+def backup(dest: Path, progress: Progress = no_progress) -> dict[str, Any]:
+    """Write a complete backup into DEST (database first, then blobs) and return its manifest."""
+    created = prepare_dest(dest)
+    try:
+        return _backup_into(dest, progress)
+    except BaseException:
+        for child in list(dest.iterdir()):  # leave no half backup that looks like a whole one
+            if child.is_dir():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+        if created:
+            dest.rmdir()
+        raise
+
+
+def _backup_into(dest: Path, progress: Progress) -> dict[str, Any]:
+    """The steps of a backup, in the order that keeps it consistent."""
+    backend, started = db.engine.dialect.name, utcnow()
+    db_file = dest / DB_FILES[backend]
+    snap = _copy_sqlite(db_file) if backend == "sqlite" else _dump_postgres(db_file)
+    _fsync(db_file)
+    db_sha, db_size = hash_file(db_file)
+    store, objects, missing = get_store(), [], []
+    with progress("Copying objects", len(snap.objects)) as advance:
+        for sha in snap.objects:
+            src, dst = store.path_for(sha), dest / OBJECTS / sha[:2] / sha[2:4] / sha
+            if not src.is_file():
+                missing.append({"sha256": sha, "reason": "missing from the store"})
+            else:
+                _place(src, dst)
+                actual, size = hash_file(dst)
+                if actual == sha:
+                    objects.append({"sha256": sha, "size": size})
+                else:  # a corrupt copy is worth nothing: leave it out and say so
+                    dst.unlink()
+                    missing.append({"sha256": sha, "reason": "altered in the store (hash mismatch)"})
+            advance(1)
+    key = Path(current_app.config["DATA_DIR"]) / SECRET_FILE
+    if key.is_file():
+        _write_private(dest / SECRET_FILE, key.read_bytes())
+    manifest = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "created_at": utc_text(started),
+        "app_version": app_version(), "backend": backend, "schema": pg_schema() if backend != "sqlite" else None,
+        "schema_revision": snap.revision,
+        "database": {"file": db_file.name, "sha256": db_sha, "size": db_size},
+        "audit_head": {"seq": snap.head[0], "hash": snap.head[1]},
+        "counts": {**snap.counts, "objects": len(objects), "object_bytes": sum(o["size"] for o in objects)},
+        "secret_key": key.is_file(), "objects": objects, "missing_objects": missing,
+    }
+    os.sync()  # every copied object is on disk before the manifest says the backup is complete
+    _write_private(dest / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True).encode(), 0o644)
+    _fsync(dest)
+    return manifest
+
+
+def app_version() -> str:
+    """The installed auditdocs version, for the manifest."""
+    try:
+        return importlib.metadata.version("auditdocs")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - run from a plain checkout
+        return "unknown"
+
+
+def read_manifest(src: Path) -> dict[str, Any]:
+    """Load and sanity-check a backup's manifest against this app (backend, schema, migration)."""
+    path = src / MANIFEST
+    if not path.is_file():
+        raise BackupError(f"{src} is not an auditdocs backup (no {MANIFEST})")
+    try:
+        manifest = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise BackupError(f"{path} cannot be read: {exc}") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT \
+            or manifest.get("format_version") != FORMAT_VERSION:
+        raise BackupError(f"{path} is not a backup format this version of auditdocs reads")
+    if not isinstance(manifest.get("database"), dict) or not isinstance(manifest.get("objects"), list) \
+            or not all(isinstance(o, dict) for o in manifest["objects"]):
+        raise BackupError(f"{path} is malformed")
+    backend = db.engine.dialect.name
+    if manifest.get("backend") != backend or manifest.get("database", {}).get("file") != DB_FILES.get(backend):
+        raise BackupError(f"this backup holds a {manifest.get('backend')} database but the app uses {backend}")
+    if backend != "sqlite" and manifest.get("schema") != pg_schema():
+        raise BackupError(f"this backup holds schema {manifest.get('schema') or 'public'} but the app uses "
+                          f"{pg_schema() or 'public'}: point the app's search_path at the backup's schema")
+    revision = manifest.get("schema_revision")
+    if revision:
+        from alembic.script import ScriptDirectory
+
+        try:
+            ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config()).get_revision(revision)
+        except Exception:
+            raise BackupError(f"the backup is at migration {revision}, unknown to this version of auditdocs: "
+                              "upgrade auditdocs first") from None
+    return manifest
+
+
+def target_not_empty() -> str | None:
+    """Why the data dir or database is not a fit restore target (None when it is empty)."""
+    data_dir = Path(current_app.config["DATA_DIR"])
+    if next(get_store().iter_hashes(), None):
+        return f"the data dir {data_dir} already holds stored objects"
+    if db.engine.dialect.name == "sqlite" and not sqlite_path().exists():
+        return None
+    with db.engine.connect() as conn:
+        names = set(inspect(conn).get_table_names())
+        busy = [t for t in DATA_TABLES if t in names and conn.execute(text(f"SELECT 1 FROM {t} LIMIT 1")).first()]  # noqa: S608
+    if busy:
+        return f"the database {db.engine.url.render_as_string()} already holds data ({', '.join(busy)})"
+    return None
+
+
+def check_backup(src: Path, manifest: dict[str, Any], progress: Progress = no_progress) -> list[str]:
+    """Every problem that would make a restore incomplete; the backup is read, nothing is written."""
+    problems: list[str] = []
+    entry = manifest["database"]
+    try:
+        if hash_file(src / entry["file"]) != (entry["sha256"], entry["size"]):
+            problems.append(f"database copy {entry['file']} does not match the manifest (altered)")
+    except FileNotFoundError:
+        problems.append(f"database copy {entry['file']} is missing")
+    store = get_store()
+    with progress("Checking backup objects", len(manifest["objects"])) as advance:
+        for obj in manifest["objects"]:
+            sha = str(obj.get("sha256"))
+            try:
+                store.path_for(sha)  # refuses anything that is not a hash: no path tricks from a manifest
+                if hash_file(src / OBJECTS / sha[:2] / sha[2:4] / sha) != (sha, obj.get("size")):
+                    problems.append(f"object {sha} does not match its hash or size (altered)")
+            except FileNotFoundError:
+                problems.append(f"object {sha} is missing from the backup")
+            except ValueError:
+                problems.append(f"the manifest lists {sha!r}, which is not an object name")
+            advance(1)
+    return problems
+
+
+@dataclass
+class Restored:
+    """What restore wrote."""
+
+    objects: int = 0
+    bytes: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def restore(src: Path, manifest: dict[str, Any], progress: Progress = no_progress) -> Restored:
+    """Copy objects, then the database, then the key; undo the objects if the database step fails."""
+    store, result, written = get_store(), Restored(), []
+    try:
+        with progress("Restoring objects", len(manifest["objects"])) as advance:
+            for obj in manifest["objects"]:
+                sha = obj["sha256"]
+                blob = store.put_path(src / OBJECTS / sha[:2] / sha[2:4] / sha)
+                if blob.created:
+                    written.append(store.path_for(sha))
+                if blob.sha256 != sha:
+                    raise BackupError(f"object {sha} changed while it was being restored")
+                result.objects, result.bytes = result.objects + 1, result.bytes + blob.size
+                advance(1)
+        _restore_database(src / manifest["database"]["file"])
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    for gone in manifest.get("missing_objects", []):
+        result.notes.append(f"WARNING: object {gone['sha256']} was not in the backup ({gone['reason']})")
+    key = Path(current_app.config["DATA_DIR"]) / SECRET_FILE
+    if os.environ.get("AUDITDOCS_SECRET_KEY"):
+        result.notes.append("Secret key: AUDITDOCS_SECRET_KEY is set, the backup's key was not restored.")
+    elif (src / SECRET_FILE).is_file():
+        _write_private(key, (src / SECRET_FILE).read_bytes())
+        result.notes.append(f"Secret key restored to {key} (restart the app to use it).")
+    return result
+
+
+def _restore_database(dump: Path) -> None:
+    """Put the database copy in place: replace the (empty) SQLite file, or pg_restore into the empty schema."""
+    db.session.remove()
+    if db.engine.dialect.name == "sqlite":
+        target = sqlite_path()
+        db.engine.dispose()  # no pooled connection may keep the old file open
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".restoring")
+        shutil.copyfile(dump, tmp)
+        _fsync(tmp)
+        for suffix in ("-wal", "-shm"):  # a journal of the old empty file must never be replayed into the new one
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
+        os.replace(tmp, target)
+        _fsync(target.parent)
+        return
+    url, env = _libpq()
+    schema = pg_schema()
+    if schema:  # pg_restore --schema restores the objects in a schema, not the schema itself
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+    cmd = [_tool("pg_restore"), "--no-owner", "--no-privileges", "--single-transaction", "--clean", "--if-exists",
+           f"--dbname={url}", *([f"--schema={schema}"] if schema else []), str(dump)]
+    _run(cmd, env)
+    db.engine.dispose()
+
+
+def rebuild_derived() -> list[str]:
+    """Rebuild what a backup leaves out because it can be derived (the search index, once it exists): nothing yet."""
+    return []
