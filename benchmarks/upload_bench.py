@@ -135,7 +135,7 @@ def main() -> None:
     make_file(src, args.size_mb)
     try:
         subprocess.run([str(BIN), "init"], env=env, check=True, stdout=subprocess.DEVNULL)
-        password = "benchmark-password-123"
+        password = "benchmark-password-123"  # noqa: S105 - throwaway account in a temp data dir
         for email, role in (("bench@example.org", "quality_officer"),):
             subprocess.run([str(BIN), "create-user", email, "--role", role, "--password-stdin"], env=env,
                            input=password + "\n", text=True, check=True, stdout=subprocess.DEVNULL)
@@ -169,7 +169,7 @@ def main() -> None:
                 body, length = multipart_stream(fields, src, boundary)
                 subprocess.run(["sync"], check=True)
                 start = time.perf_counter()
-                status, headers, _b = s.request("POST", "/documents/new", body=body, length=length,
+                status, _h, _b = s.request("POST", "/documents/new", body=body, length=length,
                                                 headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
                 app_times.append(time.perf_counter() - start)
                 assert status == 302, (status, _b[:300])
