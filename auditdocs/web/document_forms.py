@@ -49,7 +49,7 @@ class DocumentForm(VersionFields):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=60)],
                        description=_l("Unique, e.g. PR-QA-001."))
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
-    kind = SelectField(_l("Kind"), choices=opts((k, KIND_LABELS[k]) for k in KINDS))
+    kind = SelectField(_l("Kind"), choices=opts((k, KIND_LABELS[k]) for k in KINDS), default="procedure")
     language = SelectField(_l("Language"), choices=opts((k, LANGUAGE_LABELS[k]) for k in LANGUAGES))
     confidentiality = SelectField(_l("Confidentiality"),
                                   choices=opts((k, CONFIDENTIALITY_LABELS[k]) for k in CONFIDENTIALITY),
