@@ -226,12 +226,14 @@ class BlobWriter:
         self._digest = hashlib.sha256()
         self.size = 0
         self._sealed = False
+        self._synced = False
         self.result: StoredBlob | None = None
 
     def write(self, data: bytes) -> int:
         """Append bytes, refusing to grow past the limit."""
         if self._sealed:
             raise ValueError("blob writer is sealed")
+        self._synced = False
         self.size += len(data)
         if self.max_bytes is not None and self.size > self.max_bytes:
             self.discard()
@@ -254,6 +256,12 @@ class BlobWriter:
     def flush(self) -> None:
         self._file.flush()
 
+    def sync(self) -> None:
+        """Flush the bytes to disk now, so the later commit is only a rename (short under a database lock)."""
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._synced = True
+
     @property
     def sha256(self) -> str:
         """Hash of everything written so far."""
@@ -273,8 +281,8 @@ class BlobWriter:
             self.discard()
             raise EmptyUpload()
         try:
-            self._file.flush()
-            os.fsync(self._file.fileno())
+            if not self._synced:
+                self.sync()
             sha256 = self.sha256
             final = self.store.path_for(sha256)
             if final.exists():

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, text
 
 from ..extensions import db
+from ..labels import VERSION_STATUS_LABELS
 from ..models import Clause, Document, DocumentReview, DocumentVersion, Standard, User
 from ..models.documents import CONFIDENTIALITY, KINDS, LANGUAGES
 from ..permissions import can
@@ -90,6 +91,7 @@ def check_upload(incoming: Incoming) -> Checked:
             raise UploadRejected("empty", _l("The file “%(name)s” is empty."), name=name)
         writer.flush()
         mime = sniff(writer.path, ext, name=name)
+        writer.sync()  # the slow part happens before any database lock is taken
     except UploadRejected as exc:
         writer.discard()
         raise ServiceError(exc.text(), 400) from None
@@ -245,7 +247,7 @@ def approve(version: DocumentVersion, *, actor: User, effective_date: date | Non
         raise Forbidden(_l("Only administrators and quality officers approve documents."))
     if version.status != "draft":
         raise ServiceError(_l("Only a draft can be approved; this version is %(status)s.",
-                              status=version.status), 409)
+                              status=str(VERSION_STATUS_LABELS[version.status]).lower()), 409)
     if version.uploaded_by_id == actor.id:
         raise Forbidden(_l("Segregation of duties: a version must be approved by someone other than "
                            "the person who uploaded it."))

@@ -10,10 +10,11 @@ from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, S
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..extensions import db
+from ..labels import CONFIDENTIALITY_LABELS, KIND_LABELS, LANGUAGE_LABELS
 from ..models import Clause, Standard, User
 from ..models.documents import CONFIDENTIALITY, KINDS, LANGUAGES
 from .forms import opts
-from .helpers import CONFIDENTIALITY_LABELS, KIND_LABELS, LANGUAGE_LABELS, current_lang
+from .helpers import current_lang
 
 
 def clause_choices() -> list:

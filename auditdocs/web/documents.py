@@ -15,6 +15,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -109,7 +110,8 @@ def bulk_clauses():  # type: ignore[no-untyped-def]
             if can_see_document(current_user, d)]
     changed = svc.add_clause_to_many(docs, clause, actor=_actor())
     db.session.commit()
-    flash(_("%(ref)s added to %(n)d documents.", ref=clause.ref, n=changed), "success")
+    flash(ngettext("%(ref)s added to %(num)d document.", "%(ref)s added to %(num)d documents.", changed,
+                   ref=clause.ref), "success")
     return redirect(url_for("documents.register"))
 
 

@@ -9,32 +9,16 @@ from flask import Flask, current_app, request
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 
+from ..labels import (
+    DI_LABELS,
+    KIND_LABELS,
+    LANGUAGE_LABELS,
+    ROLE_LABELS,
+    STATUS_LABELS,
+    VERSION_STATUS_LABELS,
+)
 from ..permissions import can
 from ..timeutil import as_utc
-
-ROLE_LABELS = {
-    "admin": _l("Administrator"),
-    "quality_officer": _l("Quality officer"),
-    "compliance_officer": _l("Compliance officer"),
-    "auditor": _l("External auditor"),
-}
-DI_LABELS = {
-    "maintain": _l("Documents (maintain)"),
-    "retain": _l("Records (retain)"),
-    "both": _l("Documents and records"),
-    "none": _l("No documented information"),
-}
-
-KIND_LABELS = {
-    "policy": _l("Policy"), "procedure": _l("Procedure"), "work_instruction": _l("Work instruction"),
-    "form": _l("Form"), "record": _l("Record"), "evidence": _l("Evidence"), "other": _l("Other"),
-}
-LANGUAGE_LABELS = {"es": _l("Spanish"), "en": _l("English")}
-CONFIDENTIALITY_LABELS = {"normal": _l("Normal"), "restricted": _l("Restricted")}
-STATUS_LABELS = {
-    "draft": _l("Draft"), "active": _l("In force"), "obsolete": _l("Withdrawn"),
-    "approved": _l("Approved"), "rejected": _l("Rejected"), "superseded": _l("Superseded"),
-}
 
 
 def role_label(role: str) -> str:
@@ -89,6 +73,7 @@ def init_helpers(app: Flask) -> None:
     app.jinja_env.filters.update(dt=fmt_datetime, d=fmt_date, size=fmt_size, num=format_decimal)
     app.jinja_env.globals.update(can=can, role_label=role_label, di_labels=DI_LABELS, kind_labels=KIND_LABELS,
                                  status_labels=STATUS_LABELS, language_labels=LANGUAGE_LABELS,
+                                 version_status_labels=VERSION_STATUS_LABELS,
                                  current_lang=current_lang)
 
     @app.context_processor
