@@ -11,8 +11,8 @@ from flask.cli import with_appcontext
 
 from .extensions import db
 from .models.documents import KINDS
-from .services import importer
-from .services.importer import Plan, Summary
+from .services import import_plan, importer
+from .services.import_plan import Plan, Summary
 
 HELP = """Import every file under DIR as controlled documents (one document per file, revisions as versions).
 
@@ -70,13 +70,13 @@ def import_command(folder: Path, kind: str | None, mapping: Path | None, as_emai
         raise click.BadParameter(f"{folder} holds or is inside the data folder {data_dir}; import a copy of the "
                                  "shared drive from elsewhere", param_hint="'DIR'")
     try:
-        rows = importer.load_mapping(mapping) if mapping else []
+        rows = import_plan.load_mapping(mapping) if mapping else []
         uploader_id, approver_id = importer.resolve_actors(as_email, approver_email)
-    except importer.SetupError as exc:
+    except import_plan.SetupError as exc:
         db.session.rollback()
         raise click.BadParameter(str(exc.message), param_hint=f"'{exc.option}'") from None
     db.session.commit()
-    plan = importer.plan_import(folder, rows=rows, kind=kind)
+    plan = import_plan.plan_import(folder, rows=rows, kind=kind)
     label = "Checking" if dry_run else "Importing"
     with click.progressbar(length=plan.file_count, label=label, file=sys.stderr) as bar:
         summary = importer.run_import(plan, uploader_id=uploader_id, approver_id=approver_id,

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from auditdocs.extensions import db
 from auditdocs.models import AuditEvent, Document, User
-from auditdocs.services.importer import derived_code, guess_language, kind_for, parse_name
+from auditdocs.services.import_plan import derived_code, guess_language, kind_for, parse_name
 
 VISITAS = "Procesos/SAF/PR-SAF-003 Visitas domiciliarias"
 POLITICA = "Procesos/Antisoborno/PO-ABS-001 Política antisoborno"
