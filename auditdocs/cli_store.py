@@ -15,6 +15,7 @@ from .cli import writes
 from .extensions import db
 from .services import audit, integrity
 from .services import backup as bk
+from .services import restore as rs
 
 PROGRESS_MIN = 200  # below this many items the work is instant and a bar would only be noise
 
@@ -120,16 +121,16 @@ def restore_command(src: Path) -> None:
     from .setup import initialise
 
     try:
-        manifest = bk.read_manifest(src)
-        reason = bk.target_not_empty()
+        manifest = rs.read_manifest(src)
+        reason = rs.target_not_empty()
         if reason:
             raise bk.BackupError(f"{reason}: restore needs an empty data dir and database; nothing was changed")
-        problems = bk.check_backup(src, manifest, progress)
+        problems = rs.check_backup(src, manifest, progress)
         for problem in problems:
             click.echo(f"ERROR: {problem}", err=True)
         if problems:
             raise bk.BackupError(f"the backup is damaged ({len(problems)} problem(s)); nothing was restored")
-        restored = bk.restore(src, manifest, progress)
+        restored = rs.restore(src, manifest, progress)
     except bk.BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Restored the {manifest['backend']} database of {manifest['created_at']} and {restored.objects} "
@@ -139,7 +140,7 @@ def restore_command(src: Path) -> None:
     summary = initialise()
     click.echo(f"Database migrated to head; catalogue: {summary.clauses_added} clauses added, "
                f"{summary.clauses_updated} updated.")
-    rebuilt = bk.rebuild_derived()
+    rebuilt = rs.rebuild_derived()
     click.echo(f"Rebuilt: {', '.join(rebuilt)}." if rebuilt else "Nothing derived to rebuild yet (no search index).")
     report = integrity.verify_store(None, progress)
     for line in report.lines():
