@@ -366,7 +366,9 @@ def test_withdraw_makes_the_document_obsolete_keeps_every_version_and_refuses_up
     assert doc["status"] == "obsolete" and doc["withdrawn_reason"] == "Proceso eliminado del SGC"
     assert [v["status"] for v in versions(app, doc_id)] == ["superseded", "obsolete", "rejected"]
     [ev] = events(app, "document.withdraw")
-    assert ev["new"] == {"status": "obsolete", "reason": "Proceso eliminado del SGC"}
+    assert ev["new"] == {"status": "obsolete", "reason": "Proceso eliminado del SGC",
+                         "versions": {"2": "obsolete", "3": "rejected"}}
+    assert ev["old"]["versions"] == {"2": "approved", "3": "draft"}
 
     for number, expected in ((1, v1_bytes), (2, v2_bytes), (3, v3_bytes)):
         status, body, _h = download(client, doc_id, number)

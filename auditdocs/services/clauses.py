@@ -41,10 +41,15 @@ def clause_page_extras(clause: Clause, user: User) -> dict:
     from sqlalchemy import select
 
     from ..extensions import db
-    from ..models import Document, document_clauses
+    from ..models import Document, DocumentVersion, document_clauses
     from .visibility import visible_documents
 
     stmt = visible_documents(user).where(Document.id.in_(
         select(document_clauses.c.document_id).where(document_clauses.c.clause_id == clause.id)
     )).order_by(Document.code)
-    return {"documents": list(db.session.scalars(stmt))}
+    from .coverage import in_force_document_ids
+
+    documents = list(db.session.scalars(stmt))
+    in_force_ids = set(db.session.scalars(in_force_document_ids().where(
+        DocumentVersion.document_id.in_([d.id for d in documents]))))
+    return {"documents": documents, "in_force_ids": in_force_ids}

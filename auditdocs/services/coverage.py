@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from ..extensions import db
-from ..models import Clause, Document, Standard, document_clauses
+from ..models import Clause, Document, DocumentVersion, Standard, document_clauses
+from ..models.documents import EVER_APPROVED
+from ..timeutil import local_today
+
+
+def in_force_document_ids() -> Select:
+    """Documents with an approved version already effective today (a future-dated approval covers nothing yet)."""
+    return select(DocumentVersion.document_id).join(Document, Document.id == DocumentVersion.document_id).where(
+        Document.status == "active", DocumentVersion.status.in_(EVER_APPROVED),
+        DocumentVersion.effective_date <= local_today())
 
 
 def gaps_by_standard() -> dict[str, list[Clause]]:
@@ -16,10 +25,8 @@ def gaps_by_standard() -> dict[str, list[Clause]]:
     clauses = db.session.scalars(
         select(Clause).join(Standard).order_by(Standard.sort_order, Clause.sort_key)
     ).all()
-    covered_ids = set(db.session.scalars(
-        select(document_clauses.c.clause_id).join(Document, Document.id == document_clauses.c.document_id)
-        .where(Document.status == "active")
-    ))
+    covered_ids = set(db.session.scalars(select(document_clauses.c.clause_id).where(
+        document_clauses.c.document_id.in_(in_force_document_ids()))))
     by_id = {c.id: c for c in clauses}
     covered: set[int] = set()
     for cid in covered_ids:  # a mapping to a sub-clause covers its parents too

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass, field
 from datetime import date
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, text
 
@@ -16,24 +14,23 @@ from ..labels import VERSION_STATUS_LABELS
 from ..models import Clause, Document, DocumentReview, DocumentVersion, Standard, User
 from ..models.documents import CONFIDENTIALITY, KINDS, LANGUAGES
 from ..permissions import can
-from ..storage import BlobStore, BlobWriter, EmptyUpload, UploadTooLarge
 from ..timeutil import local_today, utcnow
-from ..uploads import DEFAULT_ALLOWED, UploadRejected, check_name, sniff
 from . import Forbidden, ServiceError, audit
+from .intake import (  # noqa: F401  (re-exported: callers use documents.Incoming etc.)
+    Checked,
+    Incoming,
+    allowed_extensions,
+    check_and_store,
+    check_upload,
+    discard,
+    get_store,
+    store,
+)
 from .visibility import can_see_document
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,59}$")
+MIN_DATE, MAX_DATE = date(1990, 1, 1), date(2100, 12, 31)  # effective dates outside are typing mistakes
 LABEL_MAX = 40
-
-
-def get_store() -> BlobStore:
-    """The app's blob store (one per data dir)."""
-    return current_app.extensions["auditdocs.store"]
-
-
-def allowed_extensions() -> tuple[str, ...]:
-    """The configured allow-list, or the default one."""
-    return current_app.config.get("ALLOWED_EXTENSIONS") or DEFAULT_ALLOWED
 
 
 def add_months(day: date, months: int) -> date:
@@ -41,94 +38,6 @@ def add_months(day: date, months: int) -> date:
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-@dataclass
-class Incoming:
-    """An uploaded file already streamed into the store's temp area, not yet committed."""
-
-    filename: str | None
-    writer: BlobWriter
-
-    @classmethod
-    def from_path(cls, path: object, filename: str | None = None) -> Incoming:
-        """Stream a local file into a writer (imports, demo data, tests)."""
-        from pathlib import Path
-
-        path = Path(str(path))
-        writer = get_store().writer(current_app.config["MAX_UPLOAD_BYTES"])
-        try:
-            with path.open("rb") as fh:
-                while chunk := fh.read(1024 * 1024):
-                    writer.write(chunk)
-        except BaseException:
-            writer.discard()
-            raise
-        return cls(filename or path.name, writer)
-
-
-@dataclass
-class Checked:
-    """A validated upload: display name, mime type, blob (stored, or still in the temp area until `store`)."""
-
-    display_name: str
-    mime_type: str
-    sha256: str
-    size: int
-    writer: BlobWriter | None = field(default=None, repr=False, compare=False)
-
-
-def check_upload(incoming: Incoming) -> Checked:
-    """Validate name and content without storing; a refusal leaves no file behind.
-
-    The web views store the blob with `store` at the end of the transaction that adds its rows, so a refusal
-    in between (a withdrawn document, a duplicate code) leaves no orphan object either.
-    """
-    writer = incoming.writer
-    try:
-        name, ext = check_name(incoming.filename, allowed_extensions())
-        if writer.size == 0:
-            raise UploadRejected("empty", _l("The file “%(name)s” is empty."), name=name)
-        writer.flush()
-        mime = sniff(writer.path, ext, name=name)
-        writer.sync()  # the slow part happens before any database lock is taken
-    except UploadRejected as exc:
-        writer.discard()
-        raise ServiceError(exc.text(), 400) from None
-    except UploadTooLarge:
-        writer.discard()
-        raise ServiceError(_l("The file is larger than the limit of %(mb)s MB. Nothing was saved.",
-                              mb=current_app.config["MAX_UPLOAD_MB"]), 413) from None
-    except BaseException:
-        writer.discard()
-        raise
-    return Checked(name, mime, writer.sha256, writer.size, writer)
-
-
-def store(checked: Checked) -> Checked:
-    """Commit a checked upload's bytes into the store (fsync, rename; identical bytes are kept once)."""
-    writer = checked.writer
-    if writer is None:
-        return checked
-    try:
-        writer.commit()
-    except EmptyUpload:
-        raise ServiceError(_l("The file is empty."), 400) from None
-    except BaseException:
-        writer.discard()
-        raise
-    return checked
-
-
-def discard(checked: Checked | None) -> None:
-    """Drop a checked upload that will not be used (no-op once stored)."""
-    if checked is not None and checked.writer is not None:
-        checked.writer.discard()
-
-
-def check_and_store(incoming: Incoming) -> Checked:
-    """Validate name and content, then commit the blob; a refusal leaves no file behind."""
-    return store(check_upload(incoming))
 
 
 def _clean_label(label: str | None) -> str | None:
@@ -204,10 +113,13 @@ def _lock_code(code: str) -> None:
                            {"ns": _PG_CODE_LOCK, "code": code.lower()})
 
 
-def _lock_document(doc: Document) -> Document:
-    """Serialise version numbering per document (row lock on PostgreSQL; BEGIN IMMEDIATE on SQLite)."""
+def _lock_document(doc: Document, *versions: DocumentVersion) -> Document:
+    """Serialise changes to one document and re-read it under the lock, so a decision never rests on a stale read
+    (row lock on PostgreSQL; SQLite writers already hold BEGIN IMMEDIATE for the whole transaction)."""
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(select(Document.id).where(Document.id == doc.id).with_for_update())
+        db.session.refresh(doc, with_for_update=True)
+        for version in versions:
+            db.session.refresh(version)
     return doc
 
 
@@ -251,15 +163,25 @@ def approve(version: DocumentVersion, *, actor: User, effective_date: date | Non
     if version.uploaded_by_id == actor.id:
         raise Forbidden(_l("Segregation of duties: a version must be approved by someone other than "
                            "the person who uploaded it."))
+    _lock_document(doc, version)
+    if version.status != "draft":  # decided by someone else meanwhile
+        raise ServiceError(_l("Only a draft can be approved; this version is %(status)s.",
+                              status=str(VERSION_STATUS_LABELS[version.status]).lower()), 409)
     if doc.status == "obsolete":
         raise ServiceError(_l("The document was withdrawn; its versions cannot be approved."), 409)
-    _lock_document(doc)
     previous = db.session.get(DocumentVersion, doc.current_version_id) if doc.current_version_id else None
     if previous is not None and previous.number > version.number:
         raise ServiceError(_l("A newer version (%(label)s) is already approved; upload this file again "
                               "as a new version if it should replace it.", label=previous.label), 409)
     now = utcnow()
     effective = effective_date or version.effective_date or local_today()
+    if not MIN_DATE <= effective <= MAX_DATE:
+        raise ServiceError(_l("The effective date must be between %(start)s and %(end)s.",
+                              start=MIN_DATE.isoformat(), end=MAX_DATE.isoformat()))
+    if previous is not None and previous.effective_date and effective < previous.effective_date:
+        raise ServiceError(_l("The effective date cannot be earlier than that of version %(label)s "
+                              "(%(date)s), which it replaces.", label=previous.label,
+                              date=previous.effective_date.isoformat()))
     version.status, version.approved_by_id, version.approved_at = "approved", actor.id, now
     version.effective_date = effective
     if previous is not None and previous.status == "approved":
@@ -282,10 +204,11 @@ def reject(version: DocumentVersion, *, actor: User, reason: str) -> None:
     reason = (reason or "").strip()
     if not (can(actor, "approve_documents") or version.uploaded_by_id == actor.id):
         raise Forbidden(_l("Only administrators, quality officers or the uploader can reject a draft."))
-    if version.status != "draft":
-        raise ServiceError(_l("Only a draft can be rejected."), 409)
     if len(reason) < 5:
         raise ServiceError(_l("Give a reason for the rejection (at least 5 characters)."))
+    _lock_document(version.document, version)
+    if version.status != "draft":
+        raise ServiceError(_l("Only a draft can be rejected."), 409)
     version.status, version.rejected_by_id = "rejected", actor.id
     version.rejected_at, version.rejected_reason = utcnow(), reason
     audit.record("version.reject", "document_version", f"{version.document.code}#{version.number}",
@@ -301,17 +224,23 @@ def withdraw(doc: Document, *, actor: User, reason: str) -> None:
         raise ServiceError(_l("The document is already withdrawn."), 409)
     if len(reason) < 5:
         raise ServiceError(_l("Give a reason for the withdrawal (at least 5 characters)."))
+    _lock_document(doc, *doc.versions)
+    if doc.status == "obsolete":
+        raise ServiceError(_l("The document is already withdrawn."), 409)
     now = utcnow()
     old_status = doc.status
     doc.status, doc.withdrawn_at, doc.withdrawn_by_id, doc.withdrawn_reason = "obsolete", now, actor.id, reason
+    before, after = {}, {}
     for v in doc.versions:
         if v.status == "approved":
+            before[v.number], after[v.number] = v.status, "obsolete"
             v.status, v.superseded_at = "obsolete", now
         elif v.status == "draft":
-            v.status, v.rejected_by_id, v.rejected_at = "rejected", actor.id, now
-            v.rejected_reason = f"Document withdrawn: {reason}"
+            before[v.number], after[v.number] = v.status, "rejected"
+            v.status, v.rejected_by_id, v.rejected_at, v.rejected_reason = "rejected", actor.id, now, reason
     audit.record("document.withdraw", "document", doc.code, actor=actor,
-                 old={"status": old_status}, new={"status": "obsolete", "reason": reason})
+                 old={"status": old_status, "versions": before},
+                 new={"status": "obsolete", "reason": reason, "versions": after})
 
 
 def record_review(doc: Document, *, actor: User, note: str | None = None) -> DocumentReview:
@@ -358,16 +287,41 @@ def add_clause_to_many(docs: list[Document], clause: Clause, *, actor: User) -> 
 
 EDITABLE = ("title", "description", "owner_id", "language", "confidentiality", "review_interval_months",
             "retention_years", "kind")
+# Who sees a document is the owner's (or an admin's) decision, not any editor's.
+ACCESS_FIELDS = ("owner_id", "confidentiality")
+
+
+def can_edit_details(user: User, doc: Document) -> bool:
+    """The owner, administrators and quality officers edit a document's details."""
+    return doc.owner_id == user.id or can(user, "approve_documents")
+
+
+def can_change_access(user: User, doc: Document) -> bool:
+    """Owner, confidentiality and sharing: the owner or an administrator."""
+    return doc.owner_id == user.id or can(user, "see_all_restricted")
+
+
+def _review_basis(doc: Document) -> date | None:
+    """The day the current review cycle started: the last periodic review, else the in-force version's date."""
+    last = db.session.scalar(select(func.max(DocumentReview.reviewed_at)).where(DocumentReview.document_id == doc.id))
+    if last is not None:
+        from ..timeutil import to_local
+
+        return to_local(last).date()
+    current = db.session.get(DocumentVersion, doc.current_version_id) if doc.current_version_id else None
+    return current.effective_date if current else None
 
 
 def update_metadata(doc: Document, changes: dict, *, actor: User, shared_with: list[User] | None = None) -> None:
     """Change descriptive metadata (never content); audited with old and new values."""
-    if not can(actor, "upload_documents"):
-        raise Forbidden(_l("Your role cannot edit documents."))
+    if not can_edit_details(actor, doc):
+        raise Forbidden(_l("Only the owner, administrators and quality officers edit this document's details."))
     old, new = {}, {}
     for key, value in changes.items():
         if key not in EDITABLE:
             raise ServiceError(_l("Unknown field."))
+        if key in ACCESS_FIELDS and getattr(doc, key) != value and not can_change_access(actor, doc):
+            raise Forbidden(_l("Only the owner or an administrator changes who owns or may see a document."))
         if key == "title":
             value = " ".join((value or "").split())[:300]
             if not value:
@@ -379,8 +333,13 @@ def update_metadata(doc: Document, changes: dict, *, actor: User, shared_with: l
         before = sorted(u.email for u in doc.shared_with)
         after = sorted(u.email for u in shared_with)
         if before != after:
+            if not can_change_access(actor, doc):
+                raise Forbidden(_l("Only the owner or an administrator changes who owns or may see a document."))
             old["shared_with"], new["shared_with"] = before, after
             doc.shared_with = list(shared_with)
+    if "review_interval_months" in new and doc.status == "active" and (basis := _review_basis(doc)):
+        old["next_review_date"] = doc.next_review_date
+        doc.next_review_date = new["next_review_date"] = add_months(basis, doc.review_interval_months)
     if new:
         audit.record("document.update", "document", doc.code, actor=actor, old=old, new=new)
 

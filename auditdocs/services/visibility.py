@@ -54,4 +54,5 @@ def in_force(doc: Document, day: date) -> DocumentVersion | None:
         return None
     candidates = [v for v in doc.versions
                   if v.status in EVER_APPROVED and v.effective_date is not None and v.effective_date <= day]
-    return max(candidates, key=lambda v: (v.effective_date, v.number), default=None)
+    # Approvals only move forward: the highest approved number already effective is the one in force.
+    return max(candidates, key=lambda v: v.number, default=None)

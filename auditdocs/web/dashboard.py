@@ -32,16 +32,16 @@ def dashboard_context() -> dict:
         for code, slug, n, documented, na in rows
     ]
     today = local_today()
-    visible = visible_documents(current_user).subquery()
-    overdue = db.session.scalars(
-        select(Document).where(Document.id.in_(select(visible.c.id)), Document.status == "active",
-                               Document.next_review_date < today).order_by(Document.next_review_date).limit(20)
-    ).all()
-    pending = []
+    visible_ids = select(visible_documents(current_user).subquery().c.id)
+    overdue_q = select(Document).where(Document.id.in_(visible_ids), Document.status == "active",
+                                       Document.next_review_date < today)
+    overdue = db.session.scalars(overdue_q.order_by(Document.next_review_date).limit(20)).all()
+    overdue_count = db.session.scalar(select(func.count()).select_from(overdue_q.subquery()))
+    pending, pending_count = [], 0
     if can(current_user, "approve_documents"):
-        pending = db.session.execute(
-            select(DocumentVersion, Document).join(Document, Document.id == DocumentVersion.document_id)
-            .where(DocumentVersion.status == "draft", Document.id.in_(select(visible.c.id)))
-            .order_by(DocumentVersion.uploaded_at).limit(20)
-        ).all()
-    return {"standards": standards, "overdue": overdue, "pending": pending, "today": today}
+        pending_q = (select(DocumentVersion, Document).join(Document, Document.id == DocumentVersion.document_id)
+                     .where(DocumentVersion.status == "draft", Document.id.in_(visible_ids)))
+        pending = db.session.execute(pending_q.order_by(DocumentVersion.uploaded_at).limit(20)).all()
+        pending_count = db.session.scalar(select(func.count()).select_from(pending_q.subquery()))
+    return {"standards": standards, "overdue": overdue, "overdue_count": overdue_count, "pending": pending,
+            "pending_count": pending_count, "today": today}

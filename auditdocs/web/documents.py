@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import (
     Blueprint,
     abort,
@@ -17,6 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from ..db import write_transaction
@@ -37,6 +40,7 @@ from .document_forms import (
     ReviewForm,
     VersionForm,
 )
+from .helpers import fmt_date
 from .register import register_context
 from .uploading import incoming, streaming_upload
 
@@ -160,6 +164,7 @@ def _detail_context(doc: Document, **forms: object) -> dict:
         "today": today, "version_form": VersionForm(), "approve_form": ApproveForm(), "reason_form": ReasonForm(),
         "review_form": ReviewForm(), "clauses_form": ClausesForm(clauses=[c.id for c in doc.clauses]).fill(),
         "reviews": sorted(_reviews(doc), key=lambda r: r.reviewed_at, reverse=True),
+        "can_edit_details": svc.can_edit_details(current_user, doc),
     }
     ctx.update(forms)
     return ctx
@@ -224,6 +229,25 @@ def _refuse_page(status: int, message: str):  # type: ignore[no-untyped-def]
     return render_error(status, message)
 
 
+def _act(doc: Document, form: FlaskForm, form_key: str, run: Callable[[User], object],
+         success: Callable[[object], str], invalid: str | None = None):  # type: ignore[no-untyped-def]
+    """One workflow action: validate the form, run the service, commit once; a refusal shows the document page
+    again with the message and its status (400 bad input, 403 not allowed, 409 state changed), nothing half-done."""
+    if not form.validate_on_submit():
+        flash(invalid or _form_errors(form) or _("Please correct the form."), "danger")
+        return render_template("documents/detail.html", **_detail_context(doc, **{form_key: form})), 400
+    try:
+        result = run(_actor())
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+        doc = db.session.get(Document, doc.id)
+        return render_template("documents/detail.html", **_detail_context(doc, **{form_key: form})), exc.status
+    flash(success(result), "success")
+    return redirect(url_for("documents.detail", doc_id=doc.id))
+
+
 @bp.route("/<int:doc_id>/versions/<int:number>/approve", methods=["POST"])
 @require("approve_documents")
 def approve(doc_id: int, number: int):  # type: ignore[no-untyped-def]
@@ -231,16 +255,9 @@ def approve(doc_id: int, number: int):  # type: ignore[no-untyped-def]
     doc = document_or_404(doc_id)
     version = version_or_404(doc, number)
     form = ApproveForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        svc.approve(version, actor=_actor(), effective_date=form.effective_date.data)
-        db.session.commit()
-    except ServiceError as exc:
-        db.session.rollback()
-        return _refuse_page(exc.status, str(exc.message))
-    flash(_("Version %(label)s of %(code)s approved.", label=version.label, code=doc.code), "success")
-    return redirect(url_for("documents.detail", doc_id=doc_id))
+    return _act(doc, form, "approve_form",
+                lambda actor: svc.approve(version, actor=actor, effective_date=form.effective_date.data),
+                lambda _r: _("Version %(label)s of %(code)s approved.", label=version.label, code=doc.code))
 
 
 @bp.route("/<int:doc_id>/versions/<int:number>/reject", methods=["POST"])
@@ -249,16 +266,10 @@ def reject(doc_id: int, number: int):  # type: ignore[no-untyped-def]
     doc = document_or_404(doc_id)
     version = version_or_404(doc, number)
     form = ReasonForm()
-    if not form.validate_on_submit():
-        return _refuse_page(400, _("Give a reason for the rejection (at least 5 characters)."))
-    try:
-        svc.reject(version, actor=_actor(), reason=form.reason.data or "")
-        db.session.commit()
-    except ServiceError as exc:
-        db.session.rollback()
-        return _refuse_page(exc.status, str(exc.message))
-    flash(_("Version %(label)s rejected.", label=version.label), "success")
-    return redirect(url_for("documents.detail", doc_id=doc_id))
+    return _act(doc, form, "reason_form",
+                lambda actor: svc.reject(version, actor=actor, reason=form.reason.data or ""),
+                lambda _r: _("Version %(label)s rejected.", label=version.label),
+                _("Give a reason for the rejection (at least 5 characters)."))
 
 
 @bp.route("/<int:doc_id>/withdraw", methods=["POST"])
@@ -267,16 +278,10 @@ def withdraw(doc_id: int):  # type: ignore[no-untyped-def]
     """Mark the document obsolete with a reason."""
     doc = document_or_404(doc_id)
     form = ReasonForm()
-    if not form.validate_on_submit():
-        return _refuse_page(400, _("Give a reason for the withdrawal (at least 5 characters)."))
-    try:
-        svc.withdraw(doc, actor=_actor(), reason=form.reason.data or "")
-        db.session.commit()
-    except ServiceError as exc:
-        db.session.rollback()
-        return _refuse_page(exc.status, str(exc.message))
-    flash(_("Document %(code)s withdrawn. Its versions remain available.", code=doc.code), "success")
-    return redirect(url_for("documents.detail", doc_id=doc_id))
+    return _act(doc, form, "reason_form",
+                lambda actor: svc.withdraw(doc, actor=actor, reason=form.reason.data or ""),
+                lambda _r: _("Document %(code)s withdrawn. Its versions remain available.", code=doc.code),
+                _("Give a reason for the withdrawal (at least 5 characters)."))
 
 
 @bp.route("/<int:doc_id>/review", methods=["POST"])
@@ -284,16 +289,10 @@ def review(doc_id: int):  # type: ignore[no-untyped-def]
     """Record a periodic review with no change."""
     doc = document_or_404(doc_id)
     form = ReviewForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        rv = svc.record_review(doc, actor=_actor(), note=form.note.data)
-        db.session.commit()
-    except ServiceError as exc:
-        db.session.rollback()
-        return _refuse_page(exc.status, str(exc.message))
-    flash(_("Review recorded; next review on %(when)s.", when=rv.next_review_date.isoformat()), "success")
-    return redirect(url_for("documents.detail", doc_id=doc_id))
+    return _act(doc, form, "review_form",
+                lambda actor: svc.record_review(doc, actor=actor, note=form.note.data),
+                lambda rv: _("Review recorded; next review on %(when)s.",
+                             when=fmt_date(rv.next_review_date)))
 
 
 @bp.route("/<int:doc_id>/clauses", methods=["POST"])
@@ -302,41 +301,42 @@ def clauses(doc_id: int):  # type: ignore[no-untyped-def]
     """Replace the clause mapping."""
     doc = document_or_404(doc_id)
     form = ClausesForm().fill()
-    if not form.validate_on_submit():
-        return _refuse_page(400, _("Choose clauses from the list."))
-    try:
-        changed = svc.set_clauses(doc, list(form.clauses.data or []), actor=_actor())
-        db.session.commit()
-    except ServiceError as exc:
-        db.session.rollback()
-        return _refuse_page(exc.status, str(exc.message))
-    flash(_("Clause mapping saved.") if changed else _("No change to the clause mapping."), "success")
-    return redirect(url_for("documents.detail", doc_id=doc_id))
+    return _act(doc, form, "clauses_form",
+                lambda actor: svc.set_clauses(doc, list(form.clauses.data or []), actor=actor),
+                lambda changed: _("Clause mapping saved.") if changed else _("No change to the clause mapping."),
+                _("Choose clauses from the list."))
 
 
 @bp.route("/<int:doc_id>/edit", methods=["GET", "POST"])
 @require("upload_documents")
 def edit(doc_id: int):  # type: ignore[no-untyped-def]
-    """Edit descriptive metadata and sharing."""
+    """Edit descriptive metadata; owner, confidentiality and sharing only for the owner or an admin."""
     doc = document_or_404(doc_id)
+    actor = _actor()
+    if not svc.can_edit_details(actor, doc):
+        abort(403)
     form = MetadataForm(obj=doc).fill()
-    if request.method == "GET":
+    access = svc.can_change_access(actor, doc)
+    if not access:
+        for name in ("owner_id", "confidentiality", "shared_with"):
+            delattr(form, name)
+    elif request.method == "GET":
         form.shared_with.data = [u.id for u in doc.shared_with]
     if form.validate_on_submit():
-        changes = {k: getattr(form, k).data for k in (
-            "title", "kind", "language", "confidentiality", "owner_id", "review_interval_months",
-            "retention_years", "description")}
+        fields = ["title", "kind", "language", "review_interval_months", "retention_years", "description"]
+        changes = {k: getattr(form, k).data for k in fields + (["confidentiality", "owner_id"] if access else [])}
         changes["description"] = (changes["description"] or "").strip() or None
-        shared = list(db.session.scalars(select(User).where(User.id.in_(form.shared_with.data or []))))
+        shared = (list(db.session.scalars(select(User).where(User.id.in_(form.shared_with.data or []))))
+                  if access else None)
         try:
-            svc.update_metadata(doc, changes, actor=_actor(), shared_with=shared)
+            svc.update_metadata(doc, changes, actor=actor, shared_with=shared)
             db.session.commit()
         except ServiceError as exc:
             db.session.rollback()
             return _refuse_page(exc.status, str(exc.message))
         flash(_("Document %(code)s updated.", code=doc.code), "success")
         return redirect(url_for("documents.detail", doc_id=doc_id))
-    return render_template("documents/edit.html", form=form, doc=doc), (400 if form.errors else 200)
+    return render_template("documents/edit.html", form=form, doc=doc, access=access), (400 if form.errors else 200)
 
 
 @bp.route("/<int:doc_id>/versions/<int:number>/download")
