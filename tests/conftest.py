@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import shutil
 from collections.abc import Callable, Iterator
@@ -12,26 +11,12 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import text
+from support import PASSWORD, PG_URL, CSRFClient, base_overrides
 
 from auditdocs import create_app
 from auditdocs.extensions import db
 from config import TestConfig
-
-PG_URL = os.environ.get("AUDITDOCS_TEST_DATABASE_URL", "")
-IN_CI = os.environ.get("CI", "").lower() == "true"
-PASSWORD = "correct-horse-battery-staple"
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def need(condition: bool, reason: str) -> None:
-    """Skip with a reason on a machine that lacks a tool; fail instead in CI, so CI proves it."""
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(f"CI=true but {reason}")
-    pytest.skip(reason)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -45,32 +30,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite_only: run on the SQLite backend only")
-
-
-class CSRFClient(FlaskClient):
-    """A test client that sends forms the way a browser does: with the page's CSRF token."""
-
-    def csrf_token(self, page: str = "/login") -> str:
-        resp = self.get(page, follow_redirects=True)
-        match = CSRF_RE.search(resp.get_data(as_text=True))
-        assert match, f"no CSRF token on {page}"
-        return match.group(1)
-
-    def post_form(self, url: str, data: dict[str, Any] | None = None, *, page: str = "/login",
-                  **kwargs: Any) -> Any:
-        payload = dict(data or {})
-        payload["csrf_token"] = self.csrf_token(page)
-        return self.post(url, data=payload, **kwargs)
-
-
-def _base_overrides(data_dir: Path, uri: str, engine_options: dict | None = None) -> dict[str, Any]:
-    return {
-        "DATA_DIR": data_dir,
-        "SQLALCHEMY_DATABASE_URI": uri,
-        "SQLALCHEMY_ENGINE_OPTIONS": engine_options or {},
-        "TIMEZONE": "America/Lima",
-        "DEFAULT_LANGUAGE": "en",
-    }
 
 
 def _initialise(app: Flask) -> None:
@@ -89,7 +48,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Migrate and load the catalogue once; each test gets a copy of the file."""
     data_dir = tmp_path_factory.mktemp("template")
     db_file = data_dir / "auditdocs.sqlite3"
-    app = create_app(TestConfig, _base_overrides(data_dir, f"sqlite:///{db_file}"))
+    app = create_app(TestConfig, base_overrides(data_dir, f"sqlite:///{db_file}"))
     _initialise(app)
     with app.app_context():
         pass
@@ -145,11 +104,11 @@ def app(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterato
     if backend == "sqlite":
         template = request.getfixturevalue("sqlite_template")
         shutil.copy(template, data_dir / "auditdocs.sqlite3")
-        overrides = _base_overrides(data_dir, f"sqlite:///{data_dir / 'auditdocs.sqlite3'}")
+        overrides = base_overrides(data_dir, f"sqlite:///{data_dir / 'auditdocs.sqlite3'}")
         app = create_app(TestConfig, overrides)
     else:
         pg = request.getfixturevalue("pg_schema")
-        app = create_app(TestConfig, _base_overrides(data_dir, PG_URL, pg["engine_options"]))
+        app = create_app(TestConfig, base_overrides(data_dir, PG_URL, pg["engine_options"]))
         if not pg["initialised"]:
             _initialise(app)
             pg["initialised"] = True

@@ -14,9 +14,9 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import CSRFClient, _base_overrides
 from flask import Flask
 from sqlalchemy import select
+from support import CSRFClient, base_overrides
 
 import config
 from auditdocs import create_app
@@ -155,8 +155,8 @@ def test_filters_by_user_object_and_action(app, admin_client, make_user):
 
 def twin_app(app: Flask, **settings: Any) -> Flask:
     """The fixture's app settings with another organisation time zone, on the same database."""
-    overrides = _base_overrides(app.config["DATA_DIR"], app.config["SQLALCHEMY_DATABASE_URI"],
-                                app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    overrides = base_overrides(app.config["DATA_DIR"], app.config["SQLALCHEMY_DATABASE_URI"],
+                               app.config["SQLALCHEMY_ENGINE_OPTIONS"])
     overrides.update(settings)
     other = create_app(config.TestConfig, overrides)
     other.test_client_class = CSRFClient

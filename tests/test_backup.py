@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import create_engine, func, select, text
+from support import PASSWORD, PG_URL, CSRFClient, need
 
 import config
 from auditdocs import create_app
@@ -26,27 +27,13 @@ from auditdocs.services import documents as svc
 from auditdocs.services.integrity import get_store
 from auditdocs.services.users import create_user
 
-PG_URL = os.environ.get("AUDITDOCS_TEST_DATABASE_URL", "")
-PASSWORD = "correct-horse-battery-staple"
-ROOT_CONFTEST = Path(__file__).resolve().parent / "conftest.py"
-
-
-@pytest.fixture(scope="module")
-def suite(pytestconfig: pytest.Config) -> Any:
-    """The root conftest module (need(), CSRFClient): pytest registers it as a plugin, not importable by name."""
-    for plugin in pytestconfig.pluginmanager.get_plugins():
-        file = getattr(plugin, "__file__", None)
-        if file and Path(file).resolve() == ROOT_CONFTEST:
-            return plugin
-    raise RuntimeError("root conftest not loaded")
-
 
 def sha_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.fixture
-def make_app(backend: str, tmp_path: Path, suite: Any) -> Iterator[Callable[..., Flask]]:
+def make_app(backend: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     """Factory: an app on a data dir of its own; on PostgreSQL in a private schema, dropped at the end."""
     schema = f"auditdocs_bk_{os.getpid()}_{secrets.token_hex(3)}"
     apps: list[Flask] = []
@@ -60,7 +47,7 @@ def make_app(backend: str, tmp_path: Path, suite: Any) -> Iterator[Callable[...,
             uri, options = PG_URL, {"connect_args": {"options": f"-csearch_path={schema}"}, "pool_pre_ping": True}
         app = create_app(config.TestConfig, {"DATA_DIR": data_dir, "SQLALCHEMY_DATABASE_URI": uri,
                                       "SQLALCHEMY_ENGINE_OPTIONS": options, "DEFAULT_LANGUAGE": "en"})
-        app.test_client_class = suite.CSRFClient
+        app.test_client_class = CSRFClient
         apps.append(app)
         return app
 
@@ -82,11 +69,11 @@ def drop_pg_schema(schema: str) -> None:
 
 
 @pytest.fixture
-def source(backend: str, make_app: Callable[..., Flask], suite: Any) -> Flask:
+def source(backend: str, make_app: Callable[..., Flask]) -> Flask:
     """A live, initialised app holding two users and approved documents (three versions)."""
     if backend == "postgresql":
-        suite.need(shutil.which("pg_dump") is not None and shutil.which("pg_restore") is not None,
-                   "pg_dump/pg_restore not installed")
+        need(shutil.which("pg_dump") is not None and shutil.which("pg_restore") is not None,
+             "pg_dump/pg_restore not installed")
         drop_pg_schema(make_app.schema)
         engine = create_engine(PG_URL)
         with engine.begin() as conn:

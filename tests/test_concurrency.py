@@ -14,8 +14,8 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from conftest import CSRF_RE, PASSWORD
 from sqlalchemy import select
+from support import CSRF_RE, PASSWORD
 from werkzeug.serving import make_server
 
 from auditdocs.extensions import db

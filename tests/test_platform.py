@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import select
+from support import need
 
 import config as app_config
 from auditdocs import create_app
@@ -172,47 +173,36 @@ def test_404_is_a_friendly_html_page(client):
     assert "Traceback" not in body and "werkzeug" not in body.lower()
 
 
-def _need(config: pytest.Config, condition: bool, reason: str) -> None:
-    """The suite's need() (skip locally, fail in CI); every conftest is a module named "conftest", so look it up."""
-    root = Path(__file__).resolve().parent / "conftest.py"
-    for plugin in config.pluginmanager.get_plugins():
-        file = getattr(plugin, "__file__", None)
-        if file and Path(file).resolve() == root:
-            plugin.need(condition, reason)
-            return
-    raise RuntimeError(f"{root} is not loaded as a conftest plugin")
-
-
-def _spanish(request: pytest.FixtureRequest, message: str) -> str:
+def _spanish(message: str) -> str:
     """The compiled Spanish translation of a message (skips, or fails in CI, when catalogues are not compiled)."""
     from babel.support import Translations
 
     translations = Path(__file__).resolve().parent.parent / "auditdocs" / "translations"
     compiled = translations / "es" / "LC_MESSAGES" / "messages.mo"
-    _need(request.config, compiled.is_file(), f"compile the catalogues first (make translations): {compiled}")
+    need(compiled.is_file(), f"compile the catalogues first (make translations): {compiled}")
     text = Translations.load(str(translations), ["es"]).gettext(message)
     assert text != message, f"no Spanish translation of {message!r}"
     return text
 
 
-def test_404_in_spanish_when_the_browser_prefers_it(client, request):
+def test_404_in_spanish_when_the_browser_prefers_it(client):
     resp = client.get("/no-such-page", headers={"Accept-Language": "es-PE,es;q=0.9,en;q=0.5"})
     assert resp.status_code == 404
     body = resp.get_data(as_text=True)
     assert 'data-testid="error-page"' in body
     assert '<html lang="es">' in body
-    assert _spanish(request, "Not found") in body
-    assert _spanish(request, "This page does not exist, or you do not have access to it.") in body
+    assert _spanish("Not found") in body
+    assert _spanish("This page does not exist, or you do not have access to it.") in body
     assert "This page does not exist" not in body
 
 
-def test_form_expired_page_in_spanish(client, request):
+def test_form_expired_page_in_spanish(client):
     with client.session_transaction() as sess:
         sess["lang"] = "es"
     resp = client.post("/login", data={"email": "a@example.org", "password": "x"})
     assert resp.status_code == 400
     body = resp.get_data(as_text=True)
-    assert _spanish(request, "Form expired") in body
+    assert _spanish("Form expired") in body
     assert "Form expired" not in body
 
 

@@ -21,10 +21,10 @@ from urllib.parse import quote, urlsplit
 import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from conftest import CSRFClient, _base_overrides
 from flask import Flask
 from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
+from support import CSRFClient, base_overrides
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
@@ -145,8 +145,8 @@ def catalogues(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def twin_app(app: Flask, **settings: Any) -> Flask:
     """A second app on the fixture's database and data dir, with the fixture's overrides plus `settings`."""
-    overrides = _base_overrides(app.config["DATA_DIR"], app.config["SQLALCHEMY_DATABASE_URI"],
-                                app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    overrides = base_overrides(app.config["DATA_DIR"], app.config["SQLALCHEMY_DATABASE_URI"],
+                               app.config["SQLALCHEMY_ENGINE_OPTIONS"])
     overrides.update(settings)
     other = create_app(config.TestConfig, overrides)
     other.test_client_class = CSRFClient

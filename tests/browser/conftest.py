@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from support import need
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 CHROMIUM = os.environ.get("AUDITDOCS_CHROMIUM") or "/usr/bin/chromium"
@@ -34,21 +35,6 @@ CHROMIUM_ARGS = [
 ]
 MISSING = f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)"
 TIMEOUT_MS = 10_000
-ROOT_CONFTEST = Path(__file__).resolve().parent.parent / "conftest.py"
-
-
-@pytest.fixture(scope="session")
-def need(pytestconfig: pytest.Config) -> Callable[[bool, str], None]:
-    """The suite's ``need()`` from tests/conftest.py: skip locally, fail when CI=true.
-
-    pytest loads every conftest.py as a module named "conftest", so it cannot simply be imported here;
-    take the already-registered root conftest from the plugin manager instead.
-    """
-    for plugin in pytestconfig.pluginmanager.get_plugins():
-        file = getattr(plugin, "__file__", None)
-        if file and Path(file).resolve() == ROOT_CONFTEST:
-            return plugin.need  # type: ignore[no-any-return]
-    raise RuntimeError(f"{ROOT_CONFTEST} is not loaded as a conftest plugin")
 
 
 # --- the live server ----------------------------------------------------------------------------------
@@ -102,7 +88,7 @@ def live_server(app: Flask, backend: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def browser(need: Callable[[bool, str], None]) -> Iterator[Any]:
+def browser() -> Iterator[Any]:
     """One headless Chromium for the whole session (Debian's package; Playwright downloads nothing)."""
     need(Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK), MISSING)
     try:
