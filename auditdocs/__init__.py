@@ -114,7 +114,9 @@ def register_i18n(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """One blueprint per area."""
     from .web import admin, audit_log, auth, clauses, documents, main
+    from .web.params import BoundedIntConverter
 
+    app.url_map.converters["int"] = BoundedIntConverter  # ids a database integer cannot hold: 404, not 500
     for module in (auth, main, admin, clauses, documents, audit_log):
         app.register_blueprint(module.bp)
 

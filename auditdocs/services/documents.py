@@ -52,8 +52,9 @@ def resolve_clauses(ids_or_refs: list) -> list[Clause]:
         if isinstance(item, Clause):
             result.append(item)
             continue
-        if isinstance(item, int) or str(item).isdigit():
-            clause = db.session.get(Clause, int(item))
+        if isinstance(item, int) or (str(item).isascii() and str(item).isdigit()):
+            number = int(item)
+            clause = db.session.get(Clause, number) if 0 < number < 2**31 else None
         else:
             ref = " ".join(str(item).split())
             code, _sep, number = ref.rpartition(" ")

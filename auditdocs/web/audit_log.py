@@ -15,6 +15,7 @@ from ..models import AuditEvent
 from ..permissions import require
 from ..services.audit import head
 from ..timeutil import org_tz, utc_text
+from .params import int_or_none, plausible_date
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 PER_PAGE = 50
@@ -22,10 +23,12 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _date(value: str | None) -> date | None:
+    """An ISO date from the filter, or None when it is missing, malformed or implausible (e.g. 9999-12-31)."""
     try:
-        return date.fromisoformat(value) if value else None
+        day = date.fromisoformat(value) if value else None
     except ValueError:
         return None
+    return day if plausible_date(day) else None
 
 
 def _filtered(args: Mapping[str, str]) -> tuple[Select, dict]:
@@ -53,7 +56,7 @@ def _filtered(args: Mapping[str, str]) -> tuple[Select, dict]:
 def log():  # type: ignore[no-untyped-def]
     """Newest events first, filterable; the chain head is shown for checkpointing."""
     stmt, filters = _filtered(request.args)
-    page = db.paginate(stmt, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(stmt, page=int_or_none(request.args.get("page")) or 1, per_page=PER_PAGE, error_out=False)
     seq, digest = head()
     return render_template("audit/log.html", page=page, filters=filters, head_seq=seq, head_hash=digest,
                            query_args={k: v for k, v in filters.items() if v})

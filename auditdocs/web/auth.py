@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from typing import NoReturn
+
+from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from ..db import write_transaction
 from ..extensions import db
 from ..models import User
 from ..services import audit
@@ -13,24 +16,32 @@ from ..services.users import MAX_FAILURES, authenticate, normalise_email, recent
 from ..timeutil import utcnow
 from .forms import LoginForm
 from .helpers import safe_next
+from .params import int_or_none
 
 bp = Blueprint("auth", __name__)
 
 
 def load_user(identity: str) -> User | None:
     """Flask-Login loader: the cookie must carry the user's current session version."""
-    user_id, _sep, version = identity.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
+    raw_id, _sep, raw_version = identity.partition(":")
+    user_id, version = int_or_none(raw_id), int_or_none(raw_version)
+    if user_id is None or version is None:
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or user.session_version != int(version):
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or user.session_version != version:
         return None
     return user
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():  # type: ignore[no-untyped-def]
-    """Show the login form or check the credentials."""
+    """Show the login form or check the credentials.
+
+    The throttle count and the password check (scrypt, ~100 ms) run in read transactions; only the audit
+    event and last_login_at are written, each in a short write transaction, so a flood of bad logins never
+    holds the SQLite write lock while passwords are hashed.
+    """
+    g.manual_transactions = True
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
     form = LoginForm()
@@ -38,28 +49,43 @@ def login():  # type: ignore[no-untyped-def]
     error = None
     if form.validate_on_submit():
         email = normalise_email(form.email.data or "")
-        if recent_failures(email, request.remote_addr) >= MAX_FAILURES:
-            audit.record("auth.login_throttled", "login", email, actor_label=email)
-            db.session.commit()
-            abort(429)
+        ip = request.remote_addr
+        if recent_failures(email, ip) >= MAX_FAILURES:
+            _throttled(email)
         user = authenticate(email, form.password.data or "")
         if user is None:
-            audit.record("auth.login_failed", "login", email, actor_label=email)
-            db.session.commit()
+            with write_transaction():
+                audit.record("auth.login_failed", "login", email, actor_label=email)
             error, status = _("Wrong e-mail or password, or the account is disabled."), 401
         else:
+            user_id = user.id
+            with write_transaction():
+                # Checked again under the write lock: parallel guesses that all passed the count above
+                # cannot log in once the failures recorded meanwhile reach the limit.
+                if recent_failures(email, ip) >= MAX_FAILURES:
+                    user = None
+                else:
+                    user = db.session.get(User, user_id)
+                    user.last_login_at = utcnow()
+                    audit.record("auth.login", "user", user.id, actor=user)
+            if user is None:
+                _throttled(email)
             lang = session.get("lang")
             session.clear()  # a fresh session: no fixation from before login
             if lang:
                 session["lang"] = lang
-            user.last_login_at = utcnow()
-            audit.record("auth.login", "user", user.id, actor=user)
-            db.session.commit()
             login_user(user)
             return redirect(safe_next(request.args.get("next"), url_for("main.dashboard")))
     elif request.method == "POST":
         status = 400
     return render_template("auth/login.html", form=form, error=error), status
+
+
+def _throttled(email: str) -> NoReturn:
+    """Record the refusal and answer 429."""
+    with write_transaction():
+        audit.record("auth.login_throttled", "login", email, actor_label=email)
+    abort(429)
 
 
 @bp.route("/logout", methods=["POST"])

@@ -41,6 +41,7 @@ from .document_forms import (
     VersionForm,
 )
 from .helpers import fmt_date
+from .params import ints
 from .register import register_context
 from .uploading import incoming, streaming_upload
 
@@ -105,7 +106,7 @@ def register():  # type: ignore[no-untyped-def]
 def bulk_clauses():  # type: ignore[no-untyped-def]
     """Add one clause to every ticked document."""
     form = BulkClauseForm().fill()
-    ids = [int(i) for i in request.form.getlist("doc_ids") if i.isdigit()]
+    ids = ints(request.form.getlist("doc_ids"))
     if not form.validate_on_submit() or not ids:
         flash(_("Tick at least one document and choose a clause."), "warning")
         return redirect(url_for("documents.register"))

@@ -21,11 +21,17 @@ MESSAGES = {
     403: (_l("Not allowed"), _l("Your role does not allow this action. Nothing was changed.")),
     404: (_l("Not found"), _l("This page does not exist, or you do not have access to it.")),
     405: (_l("Not allowed"), _l("This action cannot be done this way.")),
+    409: (_l("Not possible now"),
+          _l("This conflicts with the current state of the record. Reload the page and check it again.")),
+    410: (_l("File missing"),
+          _l("The stored file for this version is missing. Your administrator should run `auditdocs verify`.")),
     413: (_l("File too large"), _l("The file is larger than the limit of %(mb)s MB. Nothing was saved.")),
     429: (_l("Too many attempts"), _l("Too many attempts. Please wait a few minutes and try again.")),
     500: (_l("Something went wrong"),
           _l("An unexpected error occurred. Nothing was saved; please try again or tell your administrator.")),
 }
+
+LOGGED_AS_ERRORS = frozenset({410})
 
 
 def wants_json() -> bool:
@@ -63,7 +69,11 @@ def init_errors(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException):  # type: ignore[no-untyped-def]
-        return render_error(e.code or 500)
+        code = e.code or 500
+        if code in LOGGED_AS_ERRORS or code >= 500:
+            # A missing stored object means the evidence store is damaged: the administrator must hear of it.
+            logger.error("HTTP %s on %s %s: %s", code, request.method, request.path, e.description)
+        return render_error(code)
 
     @app.errorhandler(Exception)
     def _crash(e: Exception):  # type: ignore[no-untyped-def]

@@ -53,9 +53,11 @@ def fmt_size(num: int | None) -> str:
 
 
 def safe_next(target: str | None, fallback: str) -> str:
-    """Only same-site relative paths may be redirect targets (no open redirect)."""
+    """Only same-site relative paths may be redirect targets (no open redirect, no header injection)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return fallback
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return fallback  # CR/LF, tab, NUL...: a Location header must not carry them
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
         return fallback

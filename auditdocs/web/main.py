@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import func, select, text
 
+from ..db import write_transaction
 from ..extensions import db
-from ..models import Clause, Standard
+from ..models import Clause, Standard, User
 from .dashboard import dashboard_context
 from .helpers import safe_next
 
@@ -25,12 +26,15 @@ def dashboard():  # type: ignore[no-untyped-def]
 @bp.route("/lang", methods=["POST"])
 def set_language():  # type: ignore[no-untyped-def]
     """Remember the chosen language in the session (and on the account when logged in)."""
+    g.manual_transactions = True  # the user is loaded in a read; only the saved preference is a write
     lang = request.form.get("lang", "")
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
         if current_user.is_authenticated and current_user.language != lang:
-            current_user.language = lang
-            db.session.commit()
+            with write_transaction():
+                user = db.session.get(User, current_user.id)
+                if user is not None:
+                    user.language = lang
     return redirect(safe_next(request.form.get("next"), url_for("main.dashboard")))
 
 

@@ -15,6 +15,7 @@ from ..permissions import can
 from ..services.visibility import visible_documents
 from ..timeutil import local_today
 from .document_forms import BulkClauseForm, clause_choices
+from .params import int_or_none
 
 SORTS = {
     "code": Document.code.asc(),
@@ -23,10 +24,6 @@ SORTS = {
     "newest": Document.created_at.desc(),
 }
 PER_PAGE = 25
-
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
 
 
 def register_context(args: Mapping[str, str]) -> dict:
@@ -38,10 +35,10 @@ def register_context(args: Mapping[str, str]) -> dict:
         stmt = stmt.where(Document.kind == filters["kind"])
     if filters["status"] in DOC_STATUSES:
         stmt = stmt.where(Document.status == filters["status"])
-    if (clause_id := _int(filters["clause"])) is not None:
+    if (clause_id := int_or_none(filters["clause"])) is not None:
         stmt = stmt.where(Document.id.in_(
             select(document_clauses.c.document_id).where(document_clauses.c.clause_id == clause_id)))
-    if (owner_id := _int(filters["owner"])) is not None:
+    if (owner_id := int_or_none(filters["owner"])) is not None:
         stmt = stmt.where(Document.owner_id == owner_id)
     if filters["due"] == "1":
         stmt = stmt.where(Document.status == "active", Document.next_review_date < today)
@@ -51,8 +48,10 @@ def register_context(args: Mapping[str, str]) -> dict:
     sort = filters["sort"] if filters["sort"] in SORTS else "code"
     stmt = stmt.order_by(SORTS[sort], Document.id).options(
         selectinload(Document.current_version), selectinload(Document.owner), selectinload(Document.clauses))
-    page = db.paginate(stmt, page=_int(args.get("page")) or 1, per_page=PER_PAGE, error_out=False)
-    owners = db.session.scalars(select(User).where(User.id.in_(select(Document.owner_id))).order_by(User.name))
+    page = db.paginate(stmt, page=int_or_none(args.get("page")) or 1, per_page=PER_PAGE, error_out=False)
+    # Only owners of documents this user may see: a restricted document's owner is not listed to others.
+    visible_owner_ids = visible_documents(current_user).with_only_columns(Document.owner_id)
+    owners = db.session.scalars(select(User).where(User.id.in_(visible_owner_ids)).order_by(User.name))
     bulk = BulkClauseForm().fill() if can(current_user, "map_clauses") else None
     query_args = {k: v for k, v in filters.items() if v}
     return {"page": page, "filters": filters, "sort": sort, "today": today, "owners": list(owners),
