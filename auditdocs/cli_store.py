@@ -46,7 +46,8 @@ def _checkpoint(_ctx: click.Context, _param: click.Parameter, value: str | None)
               help="Prove the audit chain still passes through a head printed earlier by `auditdocs checkpoint`.")
 @with_appcontext
 def verify_command(strict: bool, checkpoint: tuple[int, str] | None) -> None:
-    """Re-hash every stored object against its rows and walk the audit chain (exit 1 on any error)."""
+    """Re-hash every stored object against its rows, cross-check the document and version rows against the audit
+    trail and walk the audit chain (exit 1 on any error)."""
     report = integrity.verify_store(checkpoint, progress)
     for line in report.lines(strict):
         click.echo(line)
@@ -82,6 +83,8 @@ def gc_command(yes: bool, min_age: float) -> None:
         click.confirm(f"Move {len(plan.moved)} orphan object(s) to {plan.folder}?", abort=True, err=True)
     result = integrity.run_gc(plan)
     db.session.commit()
+    for sha in result.kept:
+        click.echo(f"Not moved (referenced, reused or gone since the plan): {sha}")
     if result.moved:
         click.echo(f"Moved {len(result.moved)} orphan object(s) to {result.folder}:")
         for sha, size in result.moved:

@@ -272,7 +272,7 @@ class BlobWriter:
         return self._file.closed
 
     def commit(self) -> StoredBlob:
-        """Fsync and move into place (or drop the temp if the bytes were already stored)."""
+        """Fsync and move into place (or, if the bytes were already stored, refresh their mtime and drop the temp)."""
         if self.result is not None:
             return self.result
         if self._file.closed:
@@ -285,21 +285,36 @@ class BlobWriter:
                 self.sync()
             sha256 = self.sha256
             final = self.store.path_for(sha256)
-            if final.exists():
+            reuse = self._touch_existing(final)
+            if reuse == "touched":
                 self.path.unlink()
-                created = False
             else:
                 os.chmod(self._file.fileno(), OBJECT_MODE)
                 _makedirs_durable(final.parent)
                 os.replace(self.path, final)
                 _fsync_dir(final.parent)
-                created = True
+            created = reuse == "absent"
         except BaseException:
             self.discard()
             raise
         self._file.close()  # releases the flock
         self.result = StoredBlob(sha256=sha256, size=self.size, created=created)
         return self.result
+
+    @staticmethod
+    def _touch_existing(final: Path) -> str:
+        """Refresh the mtime of stored identical bytes, so gc's age check never takes them for an old orphan.
+
+        "touched": reuse them. "absent" (or just quarantined by gc): store this copy. "foreign" (another owner's
+        file, its time cannot be set): replace it with this copy of the same bytes.
+        """
+        try:
+            os.utime(final)
+        except FileNotFoundError:
+            return "absent"
+        except PermissionError:
+            return "foreign"
+        return "touched"
 
     def discard(self) -> None:
         """Remove the temp file; safe to call twice or after commit."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import sqlite3
 import stat
 import time
 from pathlib import Path
@@ -16,8 +17,7 @@ from sqlalchemy import select, text
 
 from auditdocs.db import write_transaction
 from auditdocs.extensions import db
-from auditdocs.models import AuditEvent, User
-from auditdocs.models.append_only import install
+from auditdocs.models import AuditEvent, Document, DocumentVersion, User
 from auditdocs.services import audit
 from auditdocs.services import documents as svc
 from auditdocs.services.audit import event_hash
@@ -52,18 +52,35 @@ def chain_head(app: Flask) -> tuple[int, str]:
 
 
 def tamper(app: Flask, *statements: tuple[str, dict]) -> None:
-    """Change audit rows as an intruder with database access would: around the append-only triggers."""
-    with app.app_context(), db.engine.begin() as conn:
-        sqlite = conn.dialect.name == "sqlite"
-        if sqlite:
-            conn.exec_driver_sql("DROP TRIGGER audit_events_no_update")
-            conn.exec_driver_sql("DROP TRIGGER audit_events_no_delete")
-        else:
+    """Change rows as a DBA or intruder with database access would: around every trigger and foreign key.
+
+    SQLite: a connection of its own (foreign keys are off by default) drops the triggers, runs the statements and
+    re-creates the triggers from their saved SQL. PostgreSQL: `session_replication_role = replica` for this
+    transaction only, which skips user triggers and foreign-key checks alike.
+    """
+    with app.app_context():
+        url = db.engine.url
+        db.session.remove()
+        db.engine.dispose()
+        if url.get_backend_name() == "sqlite":
+            con = sqlite3.connect(url.database, isolation_level=None)
+            try:
+                con.execute("BEGIN IMMEDIATE")
+                triggers = con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
+                for name, _sql in triggers:
+                    con.execute(f'DROP TRIGGER "{name}"')
+                for sql, params in statements:
+                    con.execute(sql, params)
+                for _name, sql in triggers:
+                    con.execute(sql)
+                con.execute("COMMIT")
+            finally:
+                con.close()
+            return
+        with db.engine.begin() as conn:
             conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
-        for sql, params in statements:
-            conn.execute(text(sql), params)
-        if sqlite:
-            install(conn, "audit_events")
+            for sql, params in statements:
+                conn.execute(text(sql), params)
 
 
 def verify(runner: Any, *args: str) -> Any:
@@ -114,8 +131,7 @@ def test_missing_blob_is_an_error(app, runner, make_user, tmp_path):
 
 def test_size_recorded_in_the_row_must_match_the_object(app, runner, make_user, tmp_path):
     docs = add_documents(app, tmp_path, make_user)
-    with app.app_context(), db.engine.begin() as conn:
-        conn.execute(text("UPDATE document_versions SET size = size + 1 WHERE sha256 = :s"), {"s": docs[0]["sha"]})
+    tamper(app, ("UPDATE document_versions SET size = size + 1 WHERE sha256 = :s", {"s": docs[0]["sha"]}))
     result = verify(runner)
     assert result.exit_code == 1
     assert f"ERROR: {docs[0]['code']} v1: the database records {docs[0]['size'] + 1} bytes" in result.stdout
@@ -154,11 +170,19 @@ def test_checkpoint_on_an_empty_trail_is_refused(app, runner):
     assert result.stdout == ""
 
 
+def _access_events(app: Flask, n: int) -> None:
+    """Events that describe no document row (so removing them leaves the rows consistent with the trail)."""
+    with app.app_context(), write_transaction():
+        for i in range(n):
+            audit.record("test.event", "test", i, actor_label="cli")
+
+
 def test_checkpoint_detects_a_truncated_chain(app, runner, make_user, tmp_path):
     add_documents(app, tmp_path, make_user)
+    _access_events(app, 2)
     kept = runner.invoke(args=["checkpoint"]).stdout.strip()
     seq = int(kept.split(":")[0])
-    add_documents(app, tmp_path, make_user, prefix="PR-HR")
+    _access_events(app, 3)
     passed = verify(runner, "--checkpoint", kept)
     assert passed.exit_code == 0, passed.output
     assert f"passes checkpoint {seq}" in passed.stdout
@@ -167,6 +191,20 @@ def test_checkpoint_detects_a_truncated_chain(app, runner, make_user, tmp_path):
     result = verify(runner, "--checkpoint", kept)
     assert result.exit_code == 1
     assert f"ERROR: checkpoint {seq}: the chain is shorter than the checkpoint (truncated)" in result.stdout
+
+
+def test_truncating_document_events_is_caught_by_the_cross_check(app, runner, make_user, tmp_path):
+    add_documents(app, tmp_path, make_user)
+    seq = chain_head(app)[0]
+    later = add_documents(app, tmp_path, make_user, n=1, prefix="PR-HR")
+    tamper(app, ("DELETE FROM audit_events WHERE seq > :s", {"s": seq}))
+    result = verify(runner)  # no checkpoint: the rows the removed events described give it away
+    assert result.exit_code == 1
+    errors = [ln for ln in result.stdout.splitlines() if ln.startswith("ERROR:")]
+    assert f"ERROR: document {later[0]['code']}: no document.create event in the audit trail (row added by hand)" \
+        in errors
+    assert f"ERROR: {later[0]['code']} v1: no version.upload event in the audit trail (row added by hand)" in errors
+    assert all("PR-HR" in ln for ln in errors)
 
 
 def test_checkpoint_detects_a_recomputed_chain(app, runner, make_user, tmp_path):
@@ -273,3 +311,242 @@ def test_progress_bar_on_a_long_chain(app, runner, make_user, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Checking audit chain" in result.stderr
     assert len(result.stdout.splitlines()) == 1
+
+
+# -- rows cross-checked against the audit trail -----------------------------------------------------------------
+
+
+def _errors(result: Any) -> list[str]:
+    return [ln for ln in result.stdout.splitlines() if ln.startswith("ERROR:")]
+
+
+def versioned_document(app: Flask, tmp_path: Path, make_user: Any, code: str = "PR-QA-010") -> dict:
+    """One document with three versions: v1 superseded by v2 (approved, current), v3 a draft."""
+    author, approver = make_user("quality_officer"), make_user("quality_officer")
+    out: dict = {"code": code, "versions": {}}
+    with app.app_context(), write_transaction():
+        a, b = db.session.get(User, author.id), db.session.get(User, approver.id)
+        doc = svc.create_document(code=code, title="Versioned", kind="procedure", owner=a, actor=a)
+        for n in (1, 2, 3):
+            path = tmp_path / f"{code}-v{n}.txt"
+            path.write_bytes(f"{code} revision {n}\n{secrets.token_hex(200)}".encode())
+            checked = svc.check_and_store(svc.Incoming.from_path(path))
+            version = svc.add_version(doc, checked, actor=a)
+            if n < 3:
+                svc.approve(version, actor=b)
+            out["versions"][n] = {"sha": checked.sha256, "size": checked.size}
+        out["id"] = doc.id
+    return out
+
+
+def test_deleted_superseded_version_row_is_an_error_and_gc_keeps_its_blob(app, runner, make_user, tmp_path):
+    doc = versioned_document(app, tmp_path, make_user)
+    assert verify(runner, "--strict").exit_code == 0
+    v1 = doc["versions"][1]
+    tamper(app, ("DELETE FROM document_versions WHERE sha256 = :s", {"s": v1["sha"]}))
+    result = verify(runner)
+    assert result.exit_code == 1
+    errors = _errors(result)
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(f"ERROR: {doc['code']} v1: version row deleted (uploaded in audit event ")
+    assert errors[0].endswith(f": sha256 {v1['sha']}, {v1['size']} bytes)")
+    assert "orphan" not in result.stdout  # the upload event still names the blob: evidence, not an orphan
+    path = blob_path(app, v1["sha"])
+    old = time.time() - 2 * 3600
+    os.utime(path, (old, old))
+    gc = runner.invoke(args=["gc", "--yes"])
+    assert gc.exit_code == 0, gc.output
+    assert "No orphan objects to move." in gc.stdout
+    assert path.is_file()
+
+
+def test_row_pointed_at_another_stored_object_is_an_error(app, runner, make_user, tmp_path):
+    doc = versioned_document(app, tmp_path, make_user)
+    other = add_documents(app, tmp_path, make_user, n=1, prefix="PR-HR")[0]
+    v2 = doc["versions"][2]
+    tamper(app, ("UPDATE document_versions SET sha256 = :s, size = :z WHERE sha256 = :old",
+                 {"s": other["sha"], "z": other["size"], "old": v2["sha"]}))
+    result = verify(runner)
+    assert result.exit_code == 1
+    errors = _errors(result)
+    assert any(e.startswith(f"ERROR: {doc['code']} v2: sha256 is '{other['sha']}' in the database but "
+                            f"'{v2['sha']}' in its upload event") for e in errors), errors
+    assert any(e.startswith(f"ERROR: {doc['code']} v2: size is {other['size']} in the database but {v2['size']}")
+               for e in errors), errors
+    assert all(doc["code"] in e for e in errors), errors
+
+
+@pytest.mark.parametrize(("number", "status", "expected"), [(1, "approved", "superseded"), (3, "approved", "draft"),
+                                                             (2, "obsolete", "approved")])
+def test_status_changed_by_hand_is_an_error(app, runner, make_user, tmp_path, number, status, expected):
+    doc = versioned_document(app, tmp_path, make_user)
+    with app.app_context(), db.engine.begin() as conn:  # the triggers allow status changes: the trail does not
+        conn.execute(text("UPDATE document_versions SET status = :st WHERE sha256 = :s"),
+                     {"st": status, "s": doc["versions"][number]["sha"]})
+    result = verify(runner)
+    assert result.exit_code == 1
+    errors = _errors(result)
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(f"ERROR: {doc['code']} v{number}: status is {status} in the database but "
+                                f"{expected} in the audit trail (event ")
+
+
+def test_forged_approver_and_current_version_are_errors(app, runner, make_user, tmp_path):
+    doc = versioned_document(app, tmp_path, make_user)
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(text("UPDATE document_versions SET approved_by_id = uploaded_by_id WHERE sha256 = :s"),
+                     {"s": doc["versions"][2]["sha"]})
+        conn.execute(text("UPDATE documents SET current_version_id = (SELECT id FROM document_versions "
+                          "WHERE sha256 = :s) WHERE id = :d"), {"s": doc["versions"][1]["sha"], "d": doc["id"]})
+    errors = _errors(verify(runner))
+    assert len(errors) == 2, errors
+    assert errors[0].startswith(f"ERROR: {doc['code']} v2: approved_by_id is ")
+    assert errors[1] == (f"ERROR: document {doc['code']}: current version is {doc['code']} v1 in the database but "
+                         f"{doc['code']} v2 in the audit trail")
+
+
+def test_deleted_document_rows_are_errors(app, runner, make_user, tmp_path):
+    doc = versioned_document(app, tmp_path, make_user)
+    owner = make_user("quality_officer")
+    with app.app_context(), write_transaction():
+        user = db.session.get(User, owner.id)
+        svc.create_document(code="FO-QA-099", title="Empty form", kind="form", owner=user, actor=user,
+                            clauses=["ISO 9001:2015 7.5"])
+    tamper(app, ("DELETE FROM document_clauses WHERE document_id = (SELECT id FROM documents WHERE code = :c)",
+                 {"c": "FO-QA-099"}),
+           ("DELETE FROM documents WHERE code = :c", {"c": "FO-QA-099"}),
+           ("UPDATE documents SET current_version_id = NULL WHERE id = :d", {"d": doc["id"]}),
+           ("DELETE FROM documents WHERE id = :d", {"d": doc["id"]}))
+    result = verify(runner)
+    assert result.exit_code == 1
+    errors = _errors(result)
+    assert any(e.startswith("ERROR: document FO-QA-099: document row deleted (created in audit event ") for e in errors)
+    assert any(e.startswith(f"ERROR: document {doc['code']}: document row deleted") for e in errors)
+    orphaned = [e for e in errors if f"belongs to document id {doc['id']}, which has no row" in e]
+    assert len(orphaned) == 3, errors
+    assert "v2" in orphaned[1] and doc["versions"][2]["sha"] in orphaned[1]
+
+
+def test_version_row_added_by_hand_is_an_error(app, runner, make_user, tmp_path):
+    doc = versioned_document(app, tmp_path, make_user)
+    tamper(app, ("INSERT INTO document_versions (document_id, number, original_filename, mime_type, size, sha256, "
+                 "uploaded_by_id, uploaded_at, status) SELECT document_id, 9, original_filename, mime_type, size, "
+                 "sha256, uploaded_by_id, uploaded_at, 'approved' FROM document_versions WHERE sha256 = :s",
+                 {"s": doc["versions"][1]["sha"]}))
+    assert _errors(verify(runner)) == [
+        f"ERROR: {doc['code']} v9: no version.upload event in the audit trail (row added by hand)"]
+
+
+def test_deleted_review_row_is_an_error(app, runner, make_user, tmp_path):
+    doc = versioned_document(app, tmp_path, make_user)
+    reviewer = make_user("quality_officer")
+    with app.app_context(), write_transaction():
+        svc.record_review(db.session.get(Document, doc["id"]), actor=db.session.get(User, reviewer.id), note="ok")
+    assert verify(runner).exit_code == 0
+    tamper(app, ("DELETE FROM document_reviews", {}))
+    errors = _errors(verify(runner))
+    assert len(errors) == 1 and errors[0].startswith(f"ERROR: document {doc['code']}: 0 review row(s)"), errors
+
+
+def test_full_workflow_and_import_verify_clean(app, runner, make_user, tmp_path):
+    """Every workflow step, import included, leaves rows the audit trail explains exactly."""
+    doc = versioned_document(app, tmp_path, make_user)  # create, 3 uploads, 2 approvals (one supersedes)
+    officer, admin = make_user("quality_officer"), make_user("admin")
+    with app.app_context(), write_transaction():
+        actor = db.session.get(User, officer.id)
+        document = db.session.get(Document, doc["id"])
+        draft = next(v for v in document.versions if v.number == 3)
+        svc.reject(draft, actor=actor, reason="Wrong template used")
+        svc.record_review(document, actor=actor, note="Still valid")
+        svc.update_metadata(document, {"title": "Versioned, renamed", "review_interval_months": 6}, actor=actor)
+        svc.set_clauses(document, ["ISO 9001:2015 7.5", "ISO 37001:2016 7.5"], actor=actor)
+    second = versioned_document(app, tmp_path, make_user, code="PR-QA-011")  # v1 superseded, v2 current, v3 draft
+    with app.app_context(), write_transaction():
+        svc.withdraw(db.session.get(Document, second["id"]), actor=db.session.get(User, officer.id),
+                     reason="Replaced by PR-QA-010")
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "PR-IMP-001 Imported procedure v1.txt").write_text("first revision\n")
+    (share / "PR-IMP-001 Imported procedure v2.txt").write_text("second revision\n")
+    (share / "RG-IMP-002 Imported record.txt").write_text("a record\n")
+    imported = runner.invoke(args=["import", str(share), "--as", officer.email, "--approve-as", admin.email])
+    assert imported.exit_code == 0, imported.output
+    result = verify(runner, "--strict")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        statuses = dict(db.session.execute(select(DocumentVersion.sha256, DocumentVersion.status)).all())
+    assert [statuses[second["versions"][n]["sha"]] for n in (1, 2, 3)] == ["superseded", "obsolete", "rejected"]
+    assert [statuses[doc["versions"][n]["sha"]] for n in (1, 2, 3)] == ["superseded", "approved", "rejected"]
+
+
+
+def test_demo_data_verifies_clean(app, runner):
+    """The demo goes through the services in every state (superseded, drafts, withdrawn): the trail explains it."""
+    demo = runner.invoke(args=["demo-data"])
+    assert demo.exit_code == 0, demo.output
+    result = verify(runner, "--strict")
+    assert result.exit_code == 0, result.output
+
+# -- gc and an upload that reuses an orphan's bytes -------------------------------------------------------------
+
+
+def _old_orphan(app: Flask, tmp_path: Path) -> tuple[Path, str]:
+    stray = tmp_path / "reused.txt"
+    stray.write_bytes(f"stored by an upload that crashed, then uploaded again\n{secrets.token_hex(16)}".encode())
+    with app.app_context():
+        sha = get_store().put_path(stray).sha256
+    old = time.time() - 2 * 3600
+    os.utime(blob_path(app, sha), (old, old))
+    return stray, sha
+
+
+def _commit_version(app: Flask, author: Any, checked: svc.Checked, code: str) -> None:
+    with app.app_context(), write_transaction():
+        user = db.session.get(User, author.id)
+        doc = svc.create_document(code=code, title="Reused bytes", kind="record", owner=user, actor=user)
+        svc.add_version(doc, checked, actor=user)
+
+
+def test_gc_leaves_an_orphan_that_an_upload_is_reusing(app, runner, make_user, tmp_path):
+    stray, sha = _old_orphan(app, tmp_path)
+    author = make_user("quality_officer")
+    with app.app_context():
+        checked = svc.check_and_store(svc.Incoming.from_path(stray))  # the bytes exist: the writer refreshes them
+        assert checked.sha256 == sha
+    assert time.time() - blob_path(app, sha).stat().st_mtime < 600
+    gc = runner.invoke(args=["gc", "--yes"])  # before the upload's rows commit
+    assert gc.exit_code == 0, gc.output
+    assert f"Left in place (younger than 60 minutes): {sha}" in gc.stdout
+    assert blob_path(app, sha).is_file()
+    _commit_version(app, author, checked, "RG-QA-050")
+    result = verify(runner, "--strict")
+    assert result.exit_code == 0, result.output
+
+
+def test_gc_rechecks_each_orphan_right_before_moving_it(app, make_user, tmp_path, monkeypatch):
+    from auditdocs.services import integrity
+    from auditdocs.storage import BlobStore
+
+    stray, sha = _old_orphan(app, tmp_path)
+    with app.app_context():
+        plan = integrity.plan_gc()
+        assert [s for s, _ in plan.moved] == [sha]
+        svc.check_and_store(svc.Incoming.from_path(stray))  # reused between the plan (or prompt) and the move
+        result = integrity.run_gc(plan)
+        assert result.moved == [] and result.kept == [sha]
+        db.session.rollback()
+    assert blob_path(app, sha).is_file()
+
+    os.utime(blob_path(app, sha), (time.time() - 7200, time.time() - 7200))
+    real = BlobStore.quarantine
+
+    def touched_while_moving(self, digest, dest):  # an upload refreshes the object just before the rename
+        os.utime(self.path_for(digest))
+        return real(self, digest, dest)
+
+    monkeypatch.setattr(BlobStore, "quarantine", touched_while_moving)
+    with app.app_context():
+        result = integrity.run_gc(integrity.plan_gc())
+        assert result.moved == [] and result.kept == [sha]
+        db.session.rollback()
+    assert blob_path(app, sha).is_file()  # put back

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,26 +15,14 @@ from flask import Flask
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import DBAPIError
+from support import PG_URL, need
 
 import config as app_config
 from auditdocs import create_app
 from auditdocs.db import write_transaction
 from auditdocs.extensions import db
-from auditdocs.models.append_only import APPEND_ONLY_TABLES
+from auditdocs.models.append_only import APPEND_ONLY_TABLES, IMMUTABLE_COLUMNS, NO_DELETE_TABLES
 from auditdocs.services import audit
-
-PG_URL = os.environ.get("AUDITDOCS_TEST_DATABASE_URL", "")
-ROOT_CONFTEST = Path(__file__).resolve().parent / "conftest.py"
-
-
-def _need(config: pytest.Config, condition: bool, reason: str) -> None:
-    """The suite's need() (skip locally, fail in CI); every conftest is a module named "conftest", so look it up."""
-    for plugin in config.pluginmanager.get_plugins():
-        file = getattr(plugin, "__file__", None)
-        if file and Path(file).resolve() == ROOT_CONFTEST:
-            plugin.need(condition, reason)
-            return
-    raise RuntimeError(f"{ROOT_CONFTEST} is not loaded as a conftest plugin")
 
 
 def _fresh_sqlite(tmp_path: Path) -> Flask:
@@ -48,9 +35,9 @@ def _fresh_sqlite(tmp_path: Path) -> Flask:
 
 
 @pytest.fixture
-def pg_fresh(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Flask]:
+def pg_fresh(tmp_path: Path) -> Iterator[Flask]:
     """An app on a brand-new, empty PostgreSQL schema of its own, dropped afterwards."""
-    _need(request.config, bool(PG_URL), "PostgreSQL tests need AUDITDOCS_TEST_DATABASE_URL")
+    need(bool(PG_URL), "PostgreSQL tests need AUDITDOCS_TEST_DATABASE_URL")
     schema = f"auditdocs_mig_{secrets.token_hex(4)}"
     admin = create_engine(PG_URL)
     with admin.begin() as conn:
@@ -184,3 +171,124 @@ def test_the_test_database_is_at_head_with_no_diff(app):
         heads = scripts.get_heads()
     assert len(heads) == 1, f"one linear history expected, found heads {heads}"
     assert version == heads[0]
+
+
+# -- evidence rows: no DELETE, immutable version columns (migration 0003) ---------------------------------------
+
+
+def _protective_triggers(app: Flask) -> set[str]:
+    """Triggers on the evidence tables other than the audit trail."""
+    with app.app_context(), db.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            rows = conn.execute(text("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'"))
+        else:
+            rows = conn.execute(text("SELECT tgrelid::regclass::text, tgname FROM pg_trigger WHERE NOT tgisinternal"))
+        return {name for table, name in rows if table in NO_DELETE_TABLES}
+
+
+def _pg_functions(app: Flask) -> set[str]:
+    with app.app_context(), db.engine.connect() as conn:
+        return set(conn.execute(text("SELECT proname FROM pg_proc WHERE proname LIKE 'auditdocs%' "
+                                     "AND pronamespace = current_schema()::regnamespace")).scalars())
+
+
+def _expected_protective(backend: str) -> set[str]:
+    names = {f"{t}_no_delete" for t in NO_DELETE_TABLES} | {"document_versions_immutable"}
+    if backend == "postgresql":
+        names |= {f"{t}_no_truncate" for t in NO_DELETE_TABLES}
+    return names
+
+
+def _allowed(app: Flask, *statements: str) -> None:
+    with app.app_context(), db.engine.begin() as conn:
+        for sql in statements:
+            conn.execute(text(sql))
+
+
+def _evidence(app: Flask, make_user: Any, tmp_path: Path) -> None:
+    """A document with an approved version, a clause and a review, written through the services."""
+    from auditdocs.models import User
+    from auditdocs.services import documents as svc
+
+    author, approver = make_user("quality_officer"), make_user("quality_officer")
+    path = tmp_path / "PR-QA-001.txt"
+    path.write_text("Control of documented information\n")
+    with app.app_context(), write_transaction():
+        a, b = db.session.get(User, author.id), db.session.get(User, approver.id)
+        doc = svc.create_document(code="PR-QA-001", title="Control", kind="procedure", owner=a, actor=a,
+                                  clauses=["ISO 9001:2015 7.5"])
+        svc.approve(svc.add_version(doc, svc.check_and_store(svc.Incoming.from_path(path)), actor=a), actor=b)
+        svc.record_review(doc, actor=b)
+
+
+IMMUTABLE_CHANGES = {
+    "document_id": "document_id = document_id + 1000",
+    "number": "number = number + 1",
+    "sha256": "sha256 = '" + "0" * 64 + "'",
+    "size": "size = size + 1",
+    "original_filename": "original_filename = 'forged.txt'",
+    "mime_type": "mime_type = 'application/octet-stream'",
+    "uploaded_by_id": "uploaded_by_id = uploaded_by_id + 1000",
+    "uploaded_at": "uploaded_at = '2000-01-01 00:00:00+00:00'",
+}
+
+
+def test_evidence_rows_refuse_delete_and_keep_version_columns(app, backend, make_user, tmp_path):
+    assert _protective_triggers(app) == _expected_protective(backend)
+    assert set(IMMUTABLE_CHANGES) == set(IMMUTABLE_COLUMNS["document_versions"])
+    _evidence(app, make_user, tmp_path)
+    for table in NO_DELETE_TABLES:
+        message = _refused(app, f"DELETE FROM {table}")  # noqa: S608 - names from a constant
+        assert f"{table} rows are kept for ever: DELETE refused" in message, message
+    for column, change in IMMUTABLE_CHANGES.items():
+        message = _refused(app, f"UPDATE document_versions SET {change}")  # noqa: S608
+        assert f"document_versions.{column} is immutable: UPDATE refused" in message, message
+    # State changes stay allowed: a status, a note, a column set to its own value, a user disabled, a mapping.
+    _allowed(app, "UPDATE document_versions SET status = 'obsolete', change_note = 'by hand'",
+             "UPDATE document_versions SET sha256 = sha256, size = size, uploaded_at = uploaded_at",
+             "UPDATE users SET active = false", "UPDATE documents SET title = 'Renamed'",
+             "DELETE FROM document_clauses")
+    with app.app_context(), db.engine.connect() as conn:
+        counts = [conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()  # noqa: S608
+                  for t in NO_DELETE_TABLES]
+        status = conn.execute(text("SELECT status FROM document_versions")).scalar_one()
+    assert all(counts) and status == "obsolete"
+    if backend == "postgresql":
+        for table in NO_DELETE_TABLES:
+            message = _refused(app, f"TRUNCATE {table} CASCADE")
+            assert "rows are kept for ever: TRUNCATE refused" in message, message
+
+
+def _downgrade_to_0002_and_back(app: Flask, backend: str) -> None:
+    _upgrade_empty(app)
+    assert _protective_triggers(app) == _expected_protective(backend)
+    with app.app_context():
+        downgrade(revision="0002")
+        db.session.remove()
+    assert _protective_triggers(app) == set()
+    assert _triggers(app)  # the audit trail keeps its own
+    if backend == "postgresql":
+        assert _pg_functions(app) == {"auditdocs_refuse_change"}
+    _allowed(app, "DELETE FROM users")
+    with app.app_context():
+        upgrade()
+        db.session.remove()
+    assert _protective_triggers(app) == _expected_protective(backend)
+    assert _schema_diff(app) == []
+    if backend == "postgresql":
+        assert _pg_functions(app) == {"auditdocs_refuse_change", "auditdocs_refuse_delete",
+                                      "auditdocs_document_versions_immutable"}
+
+
+@pytest.mark.sqlite_only
+def test_sqlite_downgrade_0003_removes_the_evidence_triggers(tmp_path):
+    app = _fresh_sqlite(tmp_path)
+    try:
+        _downgrade_to_0002_and_back(app, "sqlite")
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_postgresql_downgrade_0003_removes_the_evidence_triggers(pg_fresh):
+    _downgrade_to_0002_and_back(pg_fresh, "postgresql")

@@ -1,4 +1,5 @@
-"""Integrity of the evidence: re-hash every stored object against its rows, walk the audit chain, quarantine orphans.
+"""Integrity of the evidence: re-hash every stored object against its rows, walk the audit chain, cross-check the
+rows against the trail (services.crosscheck), quarantine orphans.
 
 Why: ISO 9001/37001 7.5.3 asks that documented information is protected from loss of integrity; `auditdocs verify`
 proves it, `auditdocs gc` tidies what a crash left behind without ever deleting evidence.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -22,7 +24,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Document, DocumentVersion
 from ..storage import CHUNK_SIZE, BlobStore
-from . import audit
+from . import audit, crosscheck
 
 # A progress reporter: called with a label and a total, it yields a function that advances by n items.
 Progress = Callable[[str, int], AbstractContextManager[Callable[[int], None]]]
@@ -121,9 +123,10 @@ def referenced_objects() -> dict[str, list[tuple[str, int]]]:
 
 
 def find_orphans(referenced: set[str] | None = None) -> list[str]:
-    """Stored objects that no row references (left by a crash between storing and committing)."""
+    """Stored objects that no row references and no upload event recorded (left by a crash between storing and
+    committing). An object whose upload event survives its deleted row is evidence, not an orphan."""
     if referenced is None:
-        referenced = set(referenced_objects())
+        referenced = set(referenced_objects()) | crosscheck.uploaded_hashes()
     return [sha for sha in get_store().iter_hashes() if sha not in referenced]
 
 
@@ -161,7 +164,10 @@ def verify_store(checkpoint: tuple[int, str] | None = None, progress: Progress =
         for sha, rows in refs.items():
             _check_object(store, sha, rows, report)
             advance(1)
-    for sha in find_orphans(set(refs)):
+    with progress("Cross-checking rows against the audit trail", crosscheck.count_events()) as advance:
+        trail, mismatches = crosscheck.check(advance)
+    report.errors.extend(mismatches)
+    for sha in find_orphans(set(refs) | trail.uploaded_hashes()):
         report.orphans.append(sha)
         report.warnings.append(f"orphan object {sha} is referenced by no document version "
                                "(`auditdocs gc` moves it to quarantine)")
@@ -178,16 +184,23 @@ class GcResult:
     """What gc moved, what it left for later and how many temp files it swept."""
 
     folder: Path
+    min_age_minutes: float = GC_MIN_AGE_MINUTES
     moved: list[tuple[str, int]] = field(default_factory=list)
     too_young: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # planned, but reused or referenced again before the move
     temp_removed: int = 0
+
+    def cutoff(self) -> float:
+        """Objects modified after this time are too young to move (taken afresh: a prompt may have waited)."""
+        return time.time() - self.min_age_minutes * 60
 
 
 def plan_gc(min_age_minutes: float = GC_MIN_AGE_MINUTES) -> GcResult:
     """Find orphans old enough to move (a young one may be an upload whose row is about to commit)."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    result = GcResult(folder=Path(current_app.config["DATA_DIR"]) / "quarantine" / stamp)
-    store, cutoff = get_store(), time.time() - min_age_minutes * 60
+    result = GcResult(folder=Path(current_app.config["DATA_DIR"]) / "quarantine" / stamp,
+                      min_age_minutes=min_age_minutes)
+    store, cutoff = get_store(), result.cutoff()
     for sha in find_orphans():
         try:
             info = store.path_for(sha).stat()
@@ -200,16 +213,40 @@ def plan_gc(min_age_minutes: float = GC_MIN_AGE_MINUTES) -> GcResult:
     return result
 
 
+def _still_orphan(store: BlobStore, sha: str, cutoff: float) -> bool:
+    """Right before a move: still old (an upload reusing the bytes refreshes their mtime) and still unreferenced."""
+    try:
+        if store.path_for(sha).stat().st_mtime > cutoff:
+            return False
+    except FileNotFoundError:
+        return False
+    return db.session.scalar(select(DocumentVersion.id).where(DocumentVersion.sha256 == sha).limit(1)) is None
+
+
+def _quarantine_orphan(store: BlobStore, sha: str, plan: GcResult) -> bool:
+    """Move one orphan if it still is one; put it back if an upload touched it while it was being moved."""
+    if not _still_orphan(store, sha, plan.cutoff()):
+        return False
+    try:
+        target = store.quarantine(sha, plan.folder)
+    except FileNotFoundError:
+        return False
+    if target.stat().st_mtime > plan.cutoff():  # touched between the check and the rename: it is in use again
+        os.replace(target, store.path_for(sha))  # same name, same bytes: safe even over a copy stored meanwhile
+        return False
+    return True
+
+
 def run_gc(plan: GcResult) -> GcResult:
     """Move the planned orphans to quarantine, sweep stale temp files and record one audit event; caller commits."""
     store = get_store()
     still_orphans = set(find_orphans())  # re-read: a row may have been committed since the plan
     moved: list[tuple[str, int]] = []
     for sha, size in plan.moved:
-        if sha in still_orphans:
-            with contextlib.suppress(FileNotFoundError):
-                store.quarantine(sha, plan.folder)
-                moved.append((sha, size))
+        if sha in still_orphans and _quarantine_orphan(store, sha, plan):
+            moved.append((sha, size))
+        else:
+            plan.kept.append(sha)
     plan.moved = moved
     plan.temp_removed = store.sweep_temp()
     if moved:

@@ -256,3 +256,59 @@ def test_quarantine_moves_not_deletes(store: BlobStore, tmp_path: Path) -> None:
 def test_quarantine_missing_raises(store: BlobStore, tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         store.quarantine("d" * 64, tmp_path / "q")
+
+
+def _age(path: Path, seconds: float = 7200) -> None:
+    old = time.time() - seconds
+    os.utime(path, (old, old))
+
+
+def test_commit_of_existing_bytes_refreshes_their_mtime(store: BlobStore) -> None:
+    """An old orphan reused by a new upload must look fresh to gc's age check until the row commits."""
+    first = store.put(io.BytesIO(b"reused evidence"))
+    path = store.path_for(first.sha256)
+    _age(path)
+    again = store.put(io.BytesIO(b"reused evidence"))
+    assert again.created is False
+    assert time.time() - path.stat().st_mtime < 60
+    assert stat.S_IMODE(path.stat().st_mode) == 0o444
+    assert path.read_bytes() == b"reused evidence"
+    assert temp_files(store) == []
+
+
+def test_commit_stores_its_copy_when_the_object_vanishes_meanwhile(store: BlobStore, monkeypatch) -> None:
+    """gc quarantined the object between the writer's look and its touch: the writer stores its own copy."""
+    first = store.put(io.BytesIO(b"moved away"))
+    path = store.path_for(first.sha256)
+    real_utime = os.utime
+
+    def moved_by_gc(target, *args, **kwargs):
+        if Path(target) == path:
+            path.unlink()
+        return real_utime(target, *args, **kwargs)
+
+    monkeypatch.setattr(os, "utime", moved_by_gc)
+    again = store.put(io.BytesIO(b"moved away"))
+    assert again.created is True
+    assert path.read_bytes() == b"moved away"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o444
+    assert temp_files(store) == []
+
+
+def test_commit_replaces_an_object_it_may_not_touch(store: BlobStore, monkeypatch) -> None:
+    """Another owner's object (after a restore as another user): replaced by this identical, fresh copy."""
+    first = store.put(io.BytesIO(b"restored by root"))
+    path = store.path_for(first.sha256)
+    _age(path)
+    inode = path.stat().st_ino
+
+    def not_owner(*_args, **_kwargs):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "utime", not_owner)
+    again = store.put(io.BytesIO(b"restored by root"))
+    assert again.created is False
+    assert path.stat().st_ino != inode
+    assert time.time() - path.stat().st_mtime < 60
+    assert path.read_bytes() == b"restored by root"
+    assert temp_files(store) == []
