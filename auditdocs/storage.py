@@ -77,6 +77,16 @@ def _makedirs_durable(path: Path) -> None:
         _fsync_dir(directory.parent)
 
 
+def hash_file(path: Path) -> tuple[str, int]:
+    """SHA-256 and size of a file in one streaming pass."""
+    digest, size = hashlib.sha256(), 0
+    with Path(path).open("rb") as stream:
+        while chunk := stream.read(CHUNK_SIZE):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
 class BlobStore:
     """Store blobs by SHA-256 so evidence is deduplicated and tamper-evident."""
 
@@ -158,14 +168,11 @@ class BlobStore:
 
     def verify(self, sha256: str) -> bool:
         """Re-hash an object to prove it is unchanged; False if missing or altered."""
-        digest = hashlib.sha256()
         try:
-            with self.open(sha256) as stream:
-                while chunk := stream.read(CHUNK_SIZE):
-                    digest.update(chunk)
+            actual, _size = hash_file(self.path_for(sha256))
         except FileNotFoundError:
             return False
-        return secrets.compare_digest(digest.hexdigest(), sha256)
+        return secrets.compare_digest(actual, sha256)
 
     def sweep_temp(self, max_age_seconds: float = 86400) -> int:
         """Delete abandoned temp files, skipping young ones and ones still being written."""

@@ -8,6 +8,7 @@ module or conftest below tests/. The fixtures stay in conftest.py.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -56,3 +57,38 @@ def base_overrides(data_dir: Path, uri: str, engine_options: dict | None = None)
         "TIMEZONE": "America/Lima",
         "DEFAULT_LANGUAGE": "en",
     }
+
+
+EVENT_KEYS = ("actor_id", "object_id", "old", "new")
+
+
+def audit_events(app: Any, action: str, keys: tuple[str, ...] = EVENT_KEYS) -> list[dict[str, Any]]:
+    """Audit events of one action, oldest first, as plain dicts of the given keys (old/new decoded)."""
+    from sqlalchemy import select
+
+    from auditdocs.extensions import db
+    from auditdocs.models import AuditEvent
+
+    with app.app_context():
+        rows = db.session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq))
+        out = []
+        for e in rows:
+            full = {"seq": e.seq, "action": e.action, "actor_id": e.actor_id, "actor_label": e.actor_label,
+                    "object_id": e.object_id, "old": json.loads(e.old_values) if e.old_values else None,
+                    "new": json.loads(e.new_values) if e.new_values else None}
+            out.append({k: full[k] for k in keys})
+        db.session.remove()
+    return out
+
+
+def twin_app(app: Any, **settings: Any) -> Any:
+    """A second app on the fixture's database and data dir, with some settings changed."""
+    from auditdocs import create_app
+    from config import TestConfig
+
+    overrides = base_overrides(app.config["DATA_DIR"], app.config["SQLALCHEMY_DATABASE_URI"],
+                               dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"]))
+    overrides.update(settings)
+    other = create_app(TestConfig, overrides)
+    other.test_client_class = app.test_client_class
+    return other

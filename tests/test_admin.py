@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import html
-import json
 import re
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
+from support import audit_events
 
 from auditdocs.extensions import db
-from auditdocs.models import AuditEvent, User
+from auditdocs.models import User
 
 PASSWORD = "a-long-enough-password-42"
 FIELD_ERROR_RE = re.compile(r'class="invalid-feedback d-block">([^<]*)<')
@@ -19,24 +19,6 @@ FIELD_ERROR_RE = re.compile(r'class="invalid-feedback d-block">([^<]*)<')
 
 def _field_errors(resp: Any) -> list[str]:
     return [html.unescape(e).strip() for e in FIELD_ERROR_RE.findall(resp.get_data(as_text=True))]
-
-
-def _events(app: Any, action: str) -> list[dict[str, Any]]:
-    with app.app_context():
-        rows = db.session.scalars(
-            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)
-        ).all()
-        out = [
-            {
-                "actor_id": e.actor_id,
-                "object_id": e.object_id,
-                "old": json.loads(e.old_values) if e.old_values else None,
-                "new": json.loads(e.new_values) if e.new_values else None,
-            }
-            for e in rows
-        ]
-        db.session.remove()
-    return out
 
 
 def _user(app: Any, email: str) -> dict[str, Any] | None:
@@ -105,7 +87,7 @@ def test_admin_creates_a_user_who_can_then_log_in(app, client, login_as):
     assert created["name"] == "Rosa Huamán"
     assert PASSWORD not in created["password_hash"]
     assert created["password_hash"].startswith("scrypt:")
-    events = _events(app, "user.create")
+    events = audit_events(app, "user.create")
     assert events[-1]["actor_id"] == admin.id
     assert events[-1]["object_id"] == str(created["id"])
     assert events[-1]["new"] == {"email": "rosa.huaman@example.org", "role": "quality_officer",
@@ -119,14 +101,14 @@ def test_duplicate_email_is_refused_with_a_clear_error(app, client, login_as, ma
     login_as("admin")
     existing = make_user("auditor")
     count = _user_count(app)
-    creates = len(_events(app, "user.create"))
+    creates = len(audit_events(app, "user.create"))
 
     resp = _new_user(client, email=existing.email.upper())
 
     assert resp.status_code == 400
     assert _field_errors(resp) == [f"A user with the e-mail {existing.email} already exists."]
     assert _user_count(app) == count
-    assert len(_events(app, "user.create")) == creates
+    assert len(audit_events(app, "user.create")) == creates
     assert _user(app, existing.email)["role"] == "auditor"
 
 
@@ -168,7 +150,7 @@ def test_role_change_takes_effect_and_is_audited(app, client, login_as, make_use
     assert resp.status_code == 302
     assert "updated" in client.get("/admin/users").get_data(as_text=True)
     assert _user(app, officer.email)["role"] == "compliance_officer"
-    events = _events(app, "user.role")
+    events = audit_events(app, "user.role")
     assert len(events) == 1
     assert events[0] == {"actor_id": admin.id, "object_id": str(officer.id),
                          "old": {"role": "quality_officer"}, "new": {"role": "compliance_officer"}}
@@ -200,7 +182,7 @@ def test_unknown_role_is_refused(app, client, login_as, make_user):
     resp = _edit(client, officer.id, "superuser", active=True)
     assert resp.status_code == 400
     assert _user(app, officer.email)["role"] == "quality_officer"
-    assert _events(app, "user.role") == []
+    assert audit_events(app, "user.role") == []
 
 
 def test_disabling_and_enabling_are_audited(app, client, login_as, make_user):
@@ -209,13 +191,13 @@ def test_disabling_and_enabling_are_audited(app, client, login_as, make_user):
 
     assert _edit(client, officer.id, "compliance_officer", active=False).status_code == 302
     assert _user(app, officer.email)["active"] is False
-    assert _events(app, "user.disable") == [{"actor_id": admin.id, "object_id": str(officer.id),
+    assert audit_events(app, "user.disable") == [{"actor_id": admin.id, "object_id": str(officer.id),
                                               "old": {"active": True}, "new": {"active": False}}]
-    assert _events(app, "user.role") == [], "an unchanged role is not an event"
+    assert audit_events(app, "user.role") == [], "an unchanged role is not an event"
     assert _login(app.test_client(), officer.email, officer.password).status_code == 401
 
     assert _edit(client, officer.id, "compliance_officer", active=True).status_code == 302
-    assert _events(app, "user.enable") == [{"actor_id": admin.id, "object_id": str(officer.id),
+    assert audit_events(app, "user.enable") == [{"actor_id": admin.id, "object_id": str(officer.id),
                                              "old": {"active": False}, "new": {"active": True}}]
     assert _login(app.test_client(), officer.email, officer.password).status_code == 302
 
@@ -230,7 +212,7 @@ def test_admin_cannot_disable_their_own_account(app, client, login_as):
     assert page.status_code == 200, "the admin is still logged in"
     assert "You cannot disable your own account." in page.get_data(as_text=True)
     assert _user(app, admin.email)["active"] is True
-    assert _events(app, "user.disable") == []
+    assert audit_events(app, "user.disable") == []
 
 
 def test_edit_page_of_a_missing_user_is_404(client, login_as):

@@ -16,10 +16,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 from sqlalchemy import select
-from support import CSRFClient, base_overrides
+from support import CSRFClient, twin_app
 
-import config
-from auditdocs import create_app
 from auditdocs.extensions import db
 from auditdocs.models import AuditEvent
 from auditdocs.services import audit
@@ -151,16 +149,6 @@ def test_filters_by_user_object_and_action(app, admin_client, make_user):
     assert "No events match." in page
     # The export link carries the filters.
     assert 'href="/audit/export.csv?user=nobody-at-all"' in page
-
-
-def twin_app(app: Flask, **settings: Any) -> Flask:
-    """The fixture's app settings with another organisation time zone, on the same database."""
-    overrides = base_overrides(app.config["DATA_DIR"], app.config["SQLALCHEMY_DATABASE_URI"],
-                               app.config["SQLALCHEMY_ENGINE_OPTIONS"])
-    overrides.update(settings)
-    other = create_app(config.TestConfig, overrides)
-    other.test_client_class = CSRFClient
-    return other
 
 
 @pytest.fixture

@@ -2,40 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pytest
-from sqlalchemy import select
+from support import audit_events
 
 from auditdocs.db import write_transaction
 from auditdocs.extensions import db
-from auditdocs.models import AuditEvent, User
+from auditdocs.models import User
 from auditdocs.services.users import MAX_FAILURES, set_active
 
 LOGIN_ERROR_RE = re.compile(r'data-testid="login-error">([^<]*)<')
 
 
-def _events(app: Any, action: str) -> list[dict[str, Any]]:
-    """Audit events of one action, oldest first, as plain dicts."""
-    with app.app_context():
-        rows = db.session.scalars(
-            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)
-        ).all()
-        out = [
-            {
-                "actor_id": e.actor_id,
-                "actor_label": e.actor_label,
-                "object_id": e.object_id,
-                "old": json.loads(e.old_values) if e.old_values else None,
-                "new": json.loads(e.new_values) if e.new_values else None,
-            }
-            for e in rows
-        ]
-        db.session.remove()
-    return out
+def _auth_events(app: Any, action: str) -> list[dict[str, Any]]:
+    return audit_events(app, action, ("actor_id", "actor_label", "object_id", "old", "new"))
 
 
 def _goes_to_login(resp: Any) -> bool:
@@ -74,7 +57,7 @@ def test_login_renews_the_session_and_is_audited(app, client, make_user):
     assert stale.status_code == 400
     assert "Form expired" in stale.get_data(as_text=True)
 
-    logins = _events(app, "auth.login")
+    logins = _auth_events(app, "auth.login")
     assert len(logins) == 1
     assert logins[0]["actor_id"] == user.id
     assert logins[0]["object_id"] == str(user.id)
@@ -101,11 +84,11 @@ def test_wrong_password_is_refused_with_a_clear_message_and_audited(app, client,
     assert match, body[:800]
     assert match.group(1).strip() == "Wrong e-mail or password, or the account is disabled."
     assert "Traceback" not in body
-    failures = _events(app, "auth.login_failed")
+    failures = _auth_events(app, "auth.login_failed")
     assert len(failures) == 1
     assert failures[0]["object_id"] == user.email
     assert failures[0]["actor_id"] is None
-    assert _events(app, "auth.login") == []
+    assert _auth_events(app, "auth.login") == []
     assert _goes_to_login(client.get("/"))
 
 
@@ -123,7 +106,7 @@ def test_unknown_email_gets_the_same_answer_as_a_wrong_password(app, client, mak
     assert wrong_password.status_code == unknown.status_code == 401
     assert _normalised(unknown.get_data(as_text=True), "nobody@example.org") == _normalised(
         wrong_password.get_data(as_text=True), user.email)
-    failures = _events(app, "auth.login_failed")
+    failures = _auth_events(app, "auth.login_failed")
     assert [f["object_id"] for f in failures] == [user.email, "nobody@example.org"]
 
 
@@ -142,8 +125,8 @@ def test_login_is_throttled_after_five_failures(app, client, make_user):
     assert 'data-testid="error-page"' in body
     assert "Too many attempts" in body
     assert _goes_to_login(client.get("/"))
-    assert _events(app, "auth.login") == []
-    throttled = _events(app, "auth.login_throttled")
+    assert _auth_events(app, "auth.login") == []
+    throttled = _auth_events(app, "auth.login_throttled")
     assert [t["object_id"] for t in throttled] == [user.email]
 
     # The throttle is per account: another user still gets in from the same browser.
@@ -159,7 +142,7 @@ def test_disabled_account_is_refused_at_login(app, client, make_user):
     assert resp.status_code == 401
     match = LOGIN_ERROR_RE.search(resp.get_data(as_text=True))
     assert match and "disabled" in match.group(1)
-    assert _events(app, "auth.login") == []
+    assert _auth_events(app, "auth.login") == []
     assert _goes_to_login(client.get("/"))
 
 
@@ -186,7 +169,7 @@ def test_logout_is_post_only(app, client, login_as):
     resp = client.get("/logout")
     assert resp.status_code == 405
     assert client.get("/").status_code == 200, "a GET must not have logged the user out"
-    assert _events(app, "auth.logout") == []
+    assert _auth_events(app, "auth.logout") == []
 
 
 def test_logout_ends_the_session_and_is_audited(app, client, login_as):
@@ -195,7 +178,7 @@ def test_logout_ends_the_session_and_is_audited(app, client, login_as):
     assert resp.status_code == 302
     assert urlsplit(resp.location).path == "/login"
     assert _goes_to_login(client.get("/"))
-    logouts = _events(app, "auth.logout")
+    logouts = _auth_events(app, "auth.logout")
     assert len(logouts) == 1 and logouts[0]["actor_id"] == user.id
 
 
@@ -231,7 +214,7 @@ def test_login_without_csrf_token_is_a_form_expired_page(app, client, make_user)
     body = resp.get_data(as_text=True)
     assert 'data-testid="error-page"' in body
     assert "Form expired" in body
-    assert _events(app, "auth.login") == []
+    assert _auth_events(app, "auth.login") == []
     assert _goes_to_login(client.get("/"))
 
 

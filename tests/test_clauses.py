@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import re
 from datetime import timedelta
 from typing import Any
@@ -11,9 +10,10 @@ from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
+from support import audit_events
 
 from auditdocs.extensions import db
-from auditdocs.models import AuditEvent, Clause, CrossMap, Standard
+from auditdocs.models import Clause, CrossMap, Standard
 from auditdocs.standards import DATA_DIR
 from auditdocs.timeutil import as_utc, utcnow
 
@@ -30,24 +30,6 @@ def _clause(app: Any, slug: str, number: str) -> dict[str, Any]:
             "title_corrected_at": c.title_corrected_at, "title_corrected_by": c.title_corrected_by_id,
             "parent": c.parent.number if c.parent else None, "level": c.level,
         }
-        db.session.remove()
-    return out
-
-
-def _events(app: Any, action: str) -> list[dict[str, Any]]:
-    with app.app_context():
-        rows = db.session.scalars(
-            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)
-        ).all()
-        out = [
-            {
-                "actor_id": e.actor_id,
-                "object_id": e.object_id,
-                "old": json.loads(e.old_values) if e.old_values else None,
-                "new": json.loads(e.new_values) if e.new_values else None,
-            }
-            for e in rows
-        ]
         db.session.remove()
     return out
 
@@ -156,7 +138,7 @@ def test_quality_officer_marks_a_clause_not_applicable(app, client, login_as):
     assert clause["reason"] == NA_REASON
     assert clause["changed_by"] == officer.id
     assert started - timedelta(seconds=1) <= as_utc(clause["changed_at"]) <= utcnow()
-    assert _events(app, "clause.applicability") == [{
+    assert audit_events(app, "clause.applicability") == [{
         "actor_id": officer.id, "object_id": "ISO 9001:2015 8.3",
         "old": {"applicable": True, "reason": None}, "new": {"applicable": False, "reason": NA_REASON},
     }]
@@ -175,7 +157,7 @@ def test_quality_officer_marks_a_clause_not_applicable(app, client, login_as):
     assert resp.status_code == 302
     clause = _clause(app, "iso9001_2015", "8.3")
     assert clause["applicable"] is True and clause["reason"] is None
-    assert _events(app, "clause.applicability")[-1]["old"] == {"applicable": False, "reason": NA_REASON}
+    assert audit_events(app, "clause.applicability")[-1]["old"] == {"applicable": False, "reason": NA_REASON}
 
 
 @pytest.mark.parametrize("reason", ["", "   ", "n/a"])
@@ -189,7 +171,7 @@ def test_not_applicable_without_a_justification_is_refused_clearly(app, client, 
     assert "Explain why the clause does not apply" in body
     assert "Traceback" not in body
     assert _clause(app, "iso9001_2015", "8.3")["applicable"] is True
-    assert _events(app, "clause.applicability") == []
+    assert audit_events(app, "clause.applicability") == []
 
 
 def test_admin_corrects_a_title_and_init_keeps_the_correction(app, client, login_as, runner):
@@ -204,7 +186,7 @@ def test_admin_corrects_a_title_and_init_keeps_the_correction(app, client, login
     assert corrected["title_en"] == "QMS and its processes (corrected)"
     assert corrected["title_es"] == "El SGC y sus procesos (corregido)"
     assert corrected["title_corrected_by"] == admin.id and corrected["title_corrected_at"] is not None
-    assert _events(app, "clause.title") == [{
+    assert audit_events(app, "clause.title") == [{
         "actor_id": admin.id, "object_id": "ISO 9001:2015 4.4",
         "old": {"title_en": original["title_en"], "title_es": original["title_es"]},
         "new": {"title_en": "QMS and its processes (corrected)", "title_es": "El SGC y sus procesos (corregido)"},

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import select
-from support import need
+from support import need, twin_app
 
 import config as app_config
 from auditdocs import create_app
@@ -21,21 +21,6 @@ from auditdocs.models import User
 PAGES_ANONYMOUS = ["/login"]
 PAGES_LOGGED_IN = ["/", "/clauses/", "/clauses/iso9001_2015/4.4", "/admin/users", "/admin/users/new",
                    "/no-such-page"]
-
-
-def _same_database(app: Flask, **extra: Any) -> Flask:
-    """A second app on the fixture's database and data dir, with some settings changed."""
-    overrides = {
-        "DATA_DIR": app.config["DATA_DIR"],
-        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-        "SQLALCHEMY_ENGINE_OPTIONS": dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"]),
-        "TIMEZONE": "America/Lima",
-        "DEFAULT_LANGUAGE": "en",
-        **extra,
-    }
-    other = create_app(app_config.TestConfig, overrides)
-    other.test_client_class = app.test_client_class
-    return other
 
 
 def _dispose(app: Flask) -> None:
@@ -121,7 +106,7 @@ def test_session_cookie_is_httponly_and_samesite_lax(client, make_user):
 
 def test_cookies_are_secure_when_configured_for_https(app, monkeypatch):
     monkeypatch.setenv("AUDITDOCS_SECURE_COOKIES", "1")
-    secure_app = _same_database(app)
+    secure_app = twin_app(app)
     try:
         assert secure_app.config["SESSION_COOKIE_SECURE"] is True
         client = secure_app.test_client()
@@ -229,7 +214,7 @@ def test_500_is_a_friendly_page_without_a_traceback(app, client, login_as):
 
 
 def test_413_when_the_body_exceeds_the_limit(app):
-    small = _same_database(app, MAX_UPLOAD_MB=1)
+    small = twin_app(app, MAX_UPLOAD_MB=1)
     try:
         assert small.config["MAX_CONTENT_LENGTH"] < 3 * 1024 * 1024
         client = small.test_client()

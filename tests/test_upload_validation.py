@@ -24,12 +24,11 @@ from babel.messages.pofile import read_po
 from flask import Flask
 from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
-from support import CSRFClient, base_overrides
+from support import CSRFClient, twin_app
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 import config
-from auditdocs import create_app
 from auditdocs.extensions import db
 from auditdocs.models import AuditEvent, Document, DocumentVersion
 
@@ -141,16 +140,6 @@ def catalogues(tmp_path_factory: pytest.TempPathFactory) -> Path:
         with (dest / "messages.mo").open("wb") as fh:
             write_mo(fh, catalogue)
     return out
-
-
-def twin_app(app: Flask, **settings: Any) -> Flask:
-    """A second app on the fixture's database and data dir, with the fixture's overrides plus `settings`."""
-    overrides = base_overrides(app.config["DATA_DIR"], app.config["SQLALCHEMY_DATABASE_URI"],
-                               app.config["SQLALCHEMY_ENGINE_OPTIONS"])
-    overrides.update(settings)
-    other = create_app(config.TestConfig, overrides)
-    other.test_client_class = CSRFClient
-    return other
 
 
 def close_app(other: Flask) -> None:

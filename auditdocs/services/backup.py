@@ -21,9 +21,11 @@ from typing import Any
 from flask import current_app
 
 from ..extensions import db
+from ..storage import hash_file
 from ..timeutil import utc_text, utcnow
 from .audit import GENESIS
-from .integrity import Progress, get_store, hash_file, no_progress
+from .intake import get_store
+from .integrity import Progress, no_progress
 
 FORMAT, FORMAT_VERSION = "auditdocs-backup", 1
 MANIFEST, OBJECTS, SECRET_FILE = "manifest.json", "objects", "secret_key"

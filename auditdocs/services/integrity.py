@@ -8,7 +8,6 @@ proves it, `auditdocs gc` tidies what a crash left behind without ever deleting 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
 import time
@@ -23,8 +22,9 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Document, DocumentVersion
-from ..storage import CHUNK_SIZE, BlobStore
+from ..storage import BlobStore, hash_file
 from . import audit, crosscheck
+from .intake import get_store
 
 # A progress reporter: called with a label and a total, it yields a function that advances by n items.
 Progress = Callable[[str, int], AbstractContextManager[Callable[[int], None]]]
@@ -54,21 +54,6 @@ def human_size(n: int) -> str:
             return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1000
     return f"{n} B"  # pragma: no cover
-
-
-def hash_file(path: Path) -> tuple[str, int]:
-    """SHA-256 and size of a file in one streaming pass."""
-    digest, size = hashlib.sha256(), 0
-    with path.open("rb") as stream:
-        while chunk := stream.read(CHUNK_SIZE):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
-
-
-def get_store() -> BlobStore:
-    """The app's blob store."""
-    return current_app.extensions["auditdocs.store"]
 
 
 @dataclass

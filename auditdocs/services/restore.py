@@ -17,6 +17,7 @@ from flask import current_app
 from sqlalchemy import inspect, text
 
 from ..extensions import db
+from ..storage import hash_file
 from .backup import (
     DATA_TABLES,
     DB_FILES,
@@ -34,7 +35,8 @@ from .backup import (
     pg_schema,
     sqlite_path,
 )
-from .integrity import Progress, get_store, hash_file, no_progress
+from .intake import get_store
+from .integrity import Progress, no_progress
 
 
 def read_manifest(src: Path) -> dict[str, Any]:

@@ -23,10 +23,6 @@ def role_choices() -> list[SelectChoice]:
     return opts((r, role_label(r)) for r in ROLES)
 
 
-class EmptyForm(FlaskForm):
-    """A button that changes state: only the CSRF token."""
-
-
 class LoginForm(FlaskForm):
     """Log in with e-mail and password."""
 

@@ -8,10 +8,10 @@ from flask import Flask, Response, abort, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..db import SAFE_METHODS
 from ..extensions import db, login_manager
 from ..permissions import READ_ONLY_ROLES
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Endpoints an anonymous visitor may reach; everything else needs a login.
 PUBLIC_ENDPOINTS = {"auth.login", "main.set_language", "main.healthz", "static"}
 # Non-GET endpoints a read-only role may still call: they change no evidence and no record.
