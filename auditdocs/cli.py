@@ -103,8 +103,9 @@ def demo_data_command(force: bool, if_empty: bool) -> None:
     accounts = create_demo()
     db.session.commit()
     click.echo("Demo data created. Demo accounts (passwords are shown only this once):")
+    width = max((len(email) for email, _r, _p in accounts), default=0)
     for email, role, password in accounts:
-        click.echo(f"  {role:<18} {email:<32} {password}")
+        click.echo(f"  {role:<18}  {email:<{width}}  {password}")
 
 
 @click.command("run")
