@@ -127,6 +127,6 @@ class BulkClauseForm(FlaskForm):
 
     clause = SelectField(_l("Clause"), coerce=int, choices=[])
 
-    def fill(self) -> BulkClauseForm:
-        self.clause.choices = clause_choices()
+    def fill(self, choices: list | None = None) -> BulkClauseForm:
+        self.clause.choices = choices if choices is not None else clause_choices()
         return self

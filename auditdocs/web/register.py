@@ -52,8 +52,9 @@ def register_context(args: Mapping[str, str]) -> dict:
     # Only owners of documents this user may see: a restricted document's owner is not listed to others.
     visible_owner_ids = visible_documents(current_user).with_only_columns(Document.owner_id)
     owners = db.session.scalars(select(User).where(User.id.in_(visible_owner_ids)).order_by(User.name))
-    bulk = BulkClauseForm().fill() if can(current_user, "map_clauses") else None
+    choices = clause_choices()  # one query serves the filter and the bulk-mapping select
+    bulk = BulkClauseForm().fill(choices) if can(current_user, "map_clauses") else None
     query_args = {k: v for k, v in filters.items() if v}
     return {"page": page, "filters": filters, "sort": sort, "today": today, "owners": list(owners),
-            "clause_choices": clause_choices(), "bulk_form": bulk, "query_args": query_args,
+            "clause_choices": choices, "bulk_form": bulk, "query_args": query_args,
             "kinds": KINDS, "statuses": DOC_STATUSES}
