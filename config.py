@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -44,8 +45,6 @@ def load_secret_key(data_dir: Path) -> str:
         key = key_file.read_text().strip()
         if key:
             return key
-        import time
-
         time.sleep(0.02)  # another worker is between create and write
     raise RuntimeError(f"secret key file {key_file} is empty")
 
@@ -54,11 +53,11 @@ class Config:
     """Production/development settings; every path hangs off the data dir."""
 
     def __init__(self) -> None:
-        self.DATA_DIR = Path(_env("AUDITDOCS_DATA_DIR", str(ROOT / "storage"))).resolve()
+        self.DATA_DIR = Path(_env("AUDITDOCS_DATA_DIR") or ROOT / "storage").resolve()
         self.SQLALCHEMY_DATABASE_URI = _env(
             "AUDITDOCS_DATABASE_URL", f"sqlite:///{self.DATA_DIR / 'auditdocs.sqlite3'}"
         )
-        self.SECRET_KEY = None  # resolved lazily in create_app (needs the data dir to exist)
+        self.SECRET_KEY: str | None = None  # resolved lazily in create_app (needs the data dir to exist)
         self.MAX_UPLOAD_MB = int(_env("AUDITDOCS_MAX_UPLOAD_MB", "100") or 100)
         self.ORG_NAME = _env("AUDITDOCS_ORG_NAME", "Programa Nacional Cuna Más (demo)")
         self.DEFAULT_LANGUAGE = _env("AUDITDOCS_DEFAULT_LANGUAGE", "es")
@@ -71,7 +70,7 @@ class Config:
         self.SESSION_COOKIE_SECURE = _env_bool("AUDITDOCS_SECURE_COOKIES", False)
         self.PREFERRED_URL_SCHEME = "https" if self.SESSION_COOKIE_SECURE else "http"
         self.BEHIND_PROXY = _env_bool("AUDITDOCS_BEHIND_PROXY", False)
-        self.SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+        self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {"pool_pre_ping": True}
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

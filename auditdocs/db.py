@@ -1,51 +1,60 @@
-"""Engine tuning: SQLite pragmas and BEGIN IMMEDIATE for writers, so busy locks never reach a user."""
+"""Engine tuning and the one way to write: SQLite pragmas, BEGIN IMMEDIATE for writers, a guard on stray writes.
+
+Every write (web, CLI, import, demo) runs inside `write_transaction()`. On SQLite the transaction it opens begins
+IMMEDIATE, so a writer waits for the lock up front instead of failing half-way with "database is locked"; the read
+that came before (the login gate, a capability check, a form's choices) is closed first, so no lock is held while a
+request body is parsed or a password hashed.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
-from flask import g, has_request_context, request
+from flask import has_request_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from .extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_force_write: ContextVar[bool] = ContextVar("auditdocs_force_write", default=False)
+_immediate: ContextVar[bool] = ContextVar("auditdocs_immediate", default=False)
+_in_write: ContextVar[bool] = ContextVar("auditdocs_in_write", default=False)
+
+
+class StrayWrite(RuntimeError):
+    """A request changed rows outside write_transaction(): a programming error, never a user's."""
 
 
 def set_write_mode(on: bool) -> None:
-    """Make every transaction in this context a writer (used by CLI commands)."""
-    _force_write.set(on)
+    """Make every transaction in this context begin IMMEDIATE (CLI commands that commit as they go)."""
+    _immediate.set(on)
 
 
 def wants_immediate() -> bool:
-    """True when the coming transaction will write: a POST view, a CLI command or write_transaction().
-
-    The login gate and the CSRF check of a POST read in a deferred transaction that is closed before the
-    body is parsed, so a long upload never holds the SQLite write lock; views marked with
-    `manual_transactions` read freely and write only inside write_transaction().
-    """
-    if _force_write.get():
-        return True
-    if not has_request_context() or request.method in SAFE_METHODS:
-        return False
-    return bool(g.get("write_phase")) and not g.get("manual_transactions")
+    """True when the next transaction will write: inside write_transaction() or a writer CLI command."""
+    return _immediate.get()
 
 
-def enter_write_phase() -> None:
-    """before_request hook registered after CSRF: from here on a POST's transactions are writers."""
-    g.write_phase = True
+def end_read() -> None:
+    """Close the current read transaction, so the next one starts afresh (as a writer, inside a write block)."""
+    db.session.commit()
 
 
 @contextmanager
-def write_transaction() -> Iterator[Session]:
-    """Run a write in its own transaction (BEGIN IMMEDIATE on SQLite) and commit it; roll back on error."""
-    db.session.commit()  # end any read transaction so the next one starts as a writer
-    token = _force_write.set(True)
+def write_transaction() -> Iterator[scoped_session[Any]]:
+    """Run a write in its own transaction (BEGIN IMMEDIATE on SQLite), commit it, roll back on any error.
+
+    Re-entrant: a block inside another joins it, and the outermost block commits.
+    """
+    if _in_write.get():
+        yield db.session
+        return
+    end_read()
+    tokens = (_in_write.set(True), _immediate.set(True))
     try:
         yield db.session
         db.session.commit()
@@ -53,7 +62,20 @@ def write_transaction() -> Iterator[Session]:
         db.session.rollback()
         raise
     finally:
-        _force_write.reset(token)
+        _immediate.reset(tokens[1])
+        _in_write.reset(tokens[0])
+
+
+def _refuse_stray_writes(session: Session, _context: Any, _instances: Any) -> None:
+    """A request that would flush changes outside write_transaction() fails loudly instead of losing them."""
+    if has_request_context() and not _in_write.get() and (session.new or session.dirty or session.deleted):
+        raise StrayWrite("rows changed outside write_transaction(): wrap the write in it")
+
+
+def guard_session() -> None:
+    """Install the stray-write guard on the app's session (once per process: there is one session factory)."""
+    if not event.contains(db.session, "before_flush", _refuse_stray_writes):
+        event.listen(db.session, "before_flush", _refuse_stray_writes)
 
 
 def configure_engine(engine: Engine) -> None:
@@ -62,7 +84,7 @@ def configure_engine(engine: Engine) -> None:
         return
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
@@ -72,5 +94,5 @@ def configure_engine(engine: Engine) -> None:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+    def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if wants_immediate() else "BEGIN")

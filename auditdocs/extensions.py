@@ -1,11 +1,13 @@
 """Flask extension instances, created once and bound to an app in create_app."""
 
+from typing import TYPE_CHECKING
+
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import CheckConstraint, MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -18,6 +20,15 @@ NAMING_CONVENTION = {
 }
 
 
+def one_of(column: str, values: tuple[str, ...], name: str | None = None) -> CheckConstraint:
+    """A named CHECK that a code column holds one of its known values, on SQLite and PostgreSQL alike."""
+    for value in values:
+        if not value.replace("_", "").isalnum():
+            raise ValueError(f"not a code: {value!r}")
+    allowed = ", ".join(f"'{value}'" for value in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=name or column)
+
+
 class Base(DeclarativeBase):
     """Declarative base sharing the naming convention."""
 
@@ -25,6 +36,10 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+if TYPE_CHECKING:  # a type checker cannot subclass an attribute; at run time models get Flask-SQLAlchemy's Model
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -34,7 +34,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _initialise(app: Flask) -> None:
     from auditdocs.db import write_transaction
-    from auditdocs.setup import initialise
+    from auditdocs.provision import initialise
 
     with app.app_context(), write_transaction():
         initialise()

@@ -8,13 +8,16 @@ module or conftest below tests/. The fixtures stay in conftest.py.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+from docx import Document as WordDocument
 from flask.testing import FlaskClient
 
 PG_URL = os.environ.get("AUDITDOCS_TEST_DATABASE_URL", "")
@@ -59,6 +62,59 @@ def base_overrides(data_dir: Path, uri: str, engine_options: dict | None = None)
     }
 
 
+# -- files: real bytes of the kinds people upload --------------------------------------------------------------
+
+
+def pdf(tag: str = "ok", padding: int = 0) -> bytes:
+    """A small file that starts like a PDF (the tag makes its hash unique; padding makes it large)."""
+    return (b"%PDF-1.4\n% " + tag.encode() + b"\n1 0 obj << /Type /Catalog >> endobj\n"
+            + os.urandom(padding) + b"\ntrailer << >>\n%%EOF\n")
+
+
+def docx(text: str, heading: str | None = None) -> bytes:
+    """A real Word document made by python-docx."""
+    word = WordDocument()
+    if heading:
+        word.add_heading(heading, level=1)
+    word.add_paragraph(text)
+    buf = io.BytesIO()
+    word.save(buf)
+    return buf.getvalue()
+
+
+def write(path: Path, data: bytes) -> Path:
+    """Write bytes to a path and return it (for the factories that take files)."""
+    path.write_bytes(data)
+    return path
+
+
+# -- documents through the web, as a person registers them -------------------------------------------------------
+
+DOC_URL = re.compile(r"^/documents/(\d+)$")
+
+
+def create_document(client: Any, owner_id: int, *, code: str = "PR-QA-001", title: str = "Control de documentos",
+                    filename: str = "procedimiento.pdf", content: bytes | None = None, **fields: Any) -> Any:
+    """POST the new-document form with its first version; returns the response."""
+    data: dict[str, Any] = {
+        "code": code, "title": title, "kind": "procedure", "language": "es", "confidentiality": "normal",
+        "owner": str(owner_id), "review_interval_months": "12",
+        "csrf_token": client.csrf_token("/documents/new"),
+        "file": (io.BytesIO(content if content is not None else pdf(code)), filename),
+    }
+    data.update(fields)
+    return client.post("/documents/new", data=data, content_type="multipart/form-data")
+
+
+def new_document(client: Any, owner_id: int, **kwargs: Any) -> int:
+    """Register a document through the web and return its id (the registration must succeed)."""
+    resp = create_document(client, owner_id, **kwargs)
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
+    match = DOC_URL.match(urlsplit(resp.headers["Location"]).path)
+    assert match, resp.headers["Location"]
+    return int(match.group(1))
+
+
 EVENT_KEYS = ("actor_id", "object_id", "old", "new")
 
 
@@ -92,3 +148,21 @@ def twin_app(app: Any, **settings: Any) -> Any:
     other = create_app(TestConfig, overrides)
     other.test_client_class = app.test_client_class
     return other
+
+
+def version_from_file(doc: Any, path: Path, *, actor: Any, filename: str | None = None, **fields: Any) -> Any:
+    """A new version of `doc` from a local file, through the one upload operation (inside the caller's app context)."""
+    from auditdocs.services import documents as svc
+    from auditdocs.services.uploads import Incoming, ingest
+
+    return ingest(Incoming.from_path(path, filename), lambda checked: svc.add_version(doc, checked, actor=actor,
+                                                                                        **fields))
+
+
+def stored_upload(path: Path) -> Any:
+    """A checked upload whose blob is already in the store and has no row yet (an upload about to commit)."""
+    from auditdocs.services.uploads import Incoming, check_upload
+
+    checked = check_upload(Incoming.from_path(path))
+    checked.writer.commit()
+    return checked

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import create_engine, func, select, text
-from support import PASSWORD, PG_URL, CSRFClient, need
+from support import PASSWORD, PG_URL, CSRFClient, need, version_from_file
 
 import config
 from auditdocs import create_app
@@ -91,7 +91,7 @@ def source(backend: str, make_app: Callable[..., Flask]) -> Flask:
             for n in range(versions):
                 path = Path(app.config["DATA_DIR"]).parent / f"{code}-{n}.txt"
                 path.write_bytes(f"{code} version {n}\n{secrets.token_hex(300)}\n".encode())
-                version = svc.add_version(doc, svc.check_and_store(svc.Incoming.from_path(path)), actor=author)
+                version = version_from_file(doc, path, actor=author)
                 svc.approve(version, actor=approver)
     (Path(app.config["DATA_DIR"]) / "secret_key").write_text("k" * 64)  # as load_secret_key would create it
     return app

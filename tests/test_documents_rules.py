@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from auditdocs.db import write_transaction
 from auditdocs.extensions import db
 from auditdocs.models import Clause, Document, DocumentVersion, Standard
-from auditdocs.services.visibility import in_force
+from auditdocs.services.lifecycle import in_force
 from auditdocs.timeutil import local_today
 
 DOC_URL = re.compile(r"/documents/(\d+)$")

@@ -17,6 +17,7 @@ import pytest
 from babel.dates import format_date
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from support import version_from_file
 
 from auditdocs.db import write_transaction
 from auditdocs.extensions import db
@@ -595,13 +596,12 @@ def seed_documents(app: Any, author_id: int, approver_id: int, specs: list[dict[
         for i, spec in enumerate(specs):
             path = tmp_path / f"seed-{i}.pdf"
             path.write_bytes(pdf(f"seed {spec['code']}"))
-            checked = svc.check_and_store(svc.Incoming.from_path(path, f"{spec['code']}.pdf"))
             with write_transaction():
                 author = db.session.get(User, author_id)
                 owner = db.session.get(User, spec.get("owner", author_id))
                 doc = svc.create_document(code=spec["code"], title=spec["title"], kind=spec.get("kind", "procedure"),
                                           owner=owner, actor=author, clauses=spec.get("clauses", []))
-                version = svc.add_version(doc, checked, actor=author)
+                version = version_from_file(doc, path, actor=author, filename=f"{spec['code']}.pdf")
                 if spec.get("approve"):
                     svc.approve(version, actor=db.session.get(User, approver_id))
         db.session.remove()

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import select, text
+from support import stored_upload, version_from_file
 
 from auditdocs.db import write_transaction
 from auditdocs.extensions import db
@@ -33,11 +34,11 @@ def add_documents(app: Flask, tmp_path: Path, make_user: Any, n: int = 2, prefix
         for i in range(1, n + 1):
             path = tmp_path / f"{prefix}-{i:03d}.txt"
             path.write_bytes(f"Procedure {i}\n{secrets.token_hex(1000)}".encode()[:1500])  # 1500 bytes each
-            checked = svc.check_and_store(svc.Incoming.from_path(path))
             doc = svc.create_document(code=f"{prefix}-{i:03d}", title=f"Procedure {i}", kind="procedure",
                                       owner=a, actor=a)
-            svc.approve(svc.add_version(doc, checked, actor=a), actor=b)
-            out.append({"code": doc.code, "sha": checked.sha256, "size": checked.size})
+            version = version_from_file(doc, path, actor=a)
+            svc.approve(version, actor=b)
+            out.append({"code": doc.code, "sha": version.sha256, "size": version.size})
     return out
 
 
@@ -330,11 +331,10 @@ def versioned_document(app: Flask, tmp_path: Path, make_user: Any, code: str = "
         for n in (1, 2, 3):
             path = tmp_path / f"{code}-v{n}.txt"
             path.write_bytes(f"{code} revision {n}\n{secrets.token_hex(200)}".encode())
-            checked = svc.check_and_store(svc.Incoming.from_path(path))
-            version = svc.add_version(doc, checked, actor=a)
+            version = version_from_file(doc, path, actor=a)
             if n < 3:
                 svc.approve(version, actor=b)
-            out["versions"][n] = {"sha": checked.sha256, "size": checked.size}
+            out["versions"][n] = {"sha": version.sha256, "size": version.size}
         out["id"] = doc.id
     return out
 
@@ -511,7 +511,7 @@ def test_gc_leaves_an_orphan_that_an_upload_is_reusing(app, runner, make_user, t
     stray, sha = _old_orphan(app, tmp_path)
     author = make_user("quality_officer")
     with app.app_context():
-        checked = svc.check_and_store(svc.Incoming.from_path(stray))  # the bytes exist: the writer refreshes them
+        checked = stored_upload(stray)  # the bytes exist: the writer refreshes them
         assert checked.sha256 == sha
     assert time.time() - blob_path(app, sha).stat().st_mtime < 600
     gc = runner.invoke(args=["gc", "--yes"])  # before the upload's rows commit
@@ -531,7 +531,7 @@ def test_gc_rechecks_each_orphan_right_before_moving_it(app, make_user, tmp_path
     with app.app_context():
         plan = integrity.plan_gc()
         assert [s for s, _ in plan.moved] == [sha]
-        svc.check_and_store(svc.Incoming.from_path(stray))  # reused between the plan (or prompt) and the move
+        stored_upload(stray)  # reused between the plan (or prompt) and the move
         result = integrity.run_gc(plan)
         assert result.moved == [] and result.kept == [sha]
         db.session.rollback()

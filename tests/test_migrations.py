@@ -15,7 +15,7 @@ from flask import Flask
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import DBAPIError
-from support import PG_URL, need
+from support import PG_URL, need, version_from_file
 
 import config as app_config
 from auditdocs import create_app
@@ -111,7 +111,7 @@ def _assert_schema_and_triggers(app: Flask, expected_triggers: set[str]) -> None
     model_tables = {t.name for t in db.metadata.sorted_tables}
     assert _tables(app) == model_tables | {"alembic_version"}
     assert _schema_diff(app) == []
-    assert set(APPEND_ONLY_TABLES) == {"audit_events"}
+    assert set(APPEND_ONLY_TABLES) == {"audit_events", "attachments", "record_revisions"}
     assert _triggers(app) == expected_triggers
 
     _append_one_event(app)
@@ -217,7 +217,7 @@ def _evidence(app: Flask, make_user: Any, tmp_path: Path) -> None:
         a, b = db.session.get(User, author.id), db.session.get(User, approver.id)
         doc = svc.create_document(code="PR-QA-001", title="Control", kind="procedure", owner=a, actor=a,
                                   clauses=["ISO 9001:2015 7.5"])
-        svc.approve(svc.add_version(doc, svc.check_and_store(svc.Incoming.from_path(path)), actor=a), actor=b)
+        svc.approve(version_from_file(doc, path, actor=a), actor=b)
         svc.record_review(doc, actor=b)
 
 
@@ -292,3 +292,74 @@ def test_sqlite_downgrade_0003_removes_the_evidence_triggers(tmp_path):
 
 def test_postgresql_downgrade_0003_removes_the_evidence_triggers(pg_fresh):
     _downgrade_to_0002_and_back(pg_fresh, "postgresql")
+
+
+# -- CHECK constraints on code columns (migration 0005) -------------------------------------------------------
+
+BAD_CODES = {
+    "users": "UPDATE users SET role = 'superuser'",
+    "documents": "UPDATE documents SET status = 'published'",
+    "documents ": "UPDATE documents SET kind = 'memo'",
+    "documents  ": "UPDATE documents SET confidentiality = 'secret'",
+    "document_versions": "UPDATE document_versions SET status = 'final'",
+    "clauses": "UPDATE clauses SET documented_information = 'some'",
+}
+
+
+def test_code_columns_refuse_unknown_values(app, make_user, tmp_path):
+    _evidence(app, make_user, tmp_path)
+    for sql in BAD_CODES.values():
+        message = _refused(app, sql).lower()
+        assert "check" in message, (sql, message)
+    _allowed(app, "UPDATE documents SET status = 'obsolete'", "UPDATE users SET role = 'auditor'")
+
+
+def _rows_before_0005(app: Flask) -> None:
+    """Rows that reference each other across the tables 0005 rebuilds, written at revision 0004."""
+    with app.app_context():
+        upgrade(revision="0004")
+        db.session.remove()
+    _allowed(app,
+             "INSERT INTO users (id, email, name, role, password_hash, active, session_version, created_at) "
+             "VALUES (1, 'rosa@example.org', 'Rosa', 'quality_officer', 'x', true, 1, '2026-01-01 00:00:00+00:00')",
+             "INSERT INTO documents (id, code, title, kind, owner_id, language, confidentiality, "
+             "review_interval_months, status, created_at, created_by_id) VALUES (1, 'PR-QA-001', 'Control', "
+             "'procedure', 1, 'es', 'normal', 12, 'draft', '2026-01-01 00:00:00+00:00', 1)",
+             "INSERT INTO document_versions (id, document_id, number, original_filename, mime_type, size, sha256, "
+             "uploaded_by_id, uploaded_at, status) VALUES (1, 1, 1, 'a.pdf', 'application/pdf', 10, '"
+             + "a" * 64 + "', 1, '2026-01-01 00:00:00+00:00', 'draft')")
+
+
+def _assert_0005_kept_everything(app: Flask, backend: str) -> None:
+    with app.app_context():
+        upgrade()
+        db.session.remove()
+    with app.app_context(), db.engine.connect() as conn:
+        assert conn.execute(text("SELECT d.code, v.number, u.email FROM documents d JOIN document_versions v "
+                                 "ON v.document_id = d.id JOIN users u ON u.id = d.owner_id")).all() == [
+            ("PR-QA-001", 1, "rosa@example.org")]
+    assert _protective_triggers(app) == _expected_protective(backend)
+    assert "kept for ever" in _refused(app, "DELETE FROM documents")
+    assert "check" in _refused(app, "UPDATE documents SET status = 'published'").lower()
+    assert _schema_diff(app) == []
+    with app.app_context():
+        downgrade(revision="0004")
+        db.session.remove()
+    _allowed(app, "UPDATE documents SET status = 'published'")  # the constraint is gone again...
+    assert _protective_triggers(app) == _expected_protective(backend)  # ...but the triggers are not
+
+
+@pytest.mark.sqlite_only
+def test_sqlite_0005_rebuilds_tables_with_their_rows_and_triggers(tmp_path):
+    app = _fresh_sqlite(tmp_path)
+    try:
+        _rows_before_0005(app)
+        _assert_0005_kept_everything(app, "sqlite")
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_postgresql_0005_keeps_rows_and_triggers(pg_fresh):
+    _rows_before_0005(pg_fresh)
+    _assert_0005_kept_everything(pg_fresh, "postgresql")

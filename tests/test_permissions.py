@@ -90,7 +90,7 @@ def _goes_to_login(resp: Any) -> bool:
 def _walk_is_meaningful(app: Any) -> None:
     """Guard against a walk that silently covers nothing."""
     endpoints = {r.endpoint for r in _rules(app)}
-    expected = {"admin.users", "admin.user_new", "admin.user_edit", "clauses.applicability", "clauses.title",
+    expected = {"users.index", "users.new", "users.edit", "clauses.applicability", "clauses.title",
                 "clauses.index", "clauses.detail", "main.dashboard", "auth.logout"}
     assert expected <= endpoints
     writes = [r for r in _rules(app) if set(r.methods) & set(WRITE_METHODS)]
@@ -182,7 +182,7 @@ def test_the_payload_is_potent_for_an_admin(app, client, login_as, make_user):
     target = make_user("quality_officer")
     login_as("admin")
     token = client.csrf_token("/")
-    foundation = {"admin.user_new", "admin.user_edit", "clauses.applicability", "clauses.title"}
+    foundation = {"users.new", "users.edit", "clauses.applicability", "clauses.title"}
     for rule in _rules(app):
         if rule.endpoint not in foundation or "POST" not in rule.methods:
             continue
@@ -210,7 +210,7 @@ def test_the_payload_is_potent_for_an_admin(app, client, login_as, make_user):
 def test_admin_pages(app, client, login_as, make_user, role, expected):
     target = make_user("compliance_officer")
     login_as(role)
-    pages = [r for r in _rules(app) if r.endpoint.startswith("admin.") and "GET" in r.methods]
+    pages = [r for r in _rules(app) if r.endpoint.startswith("users.") and "GET" in r.methods]
     assert len(pages) >= 3
     for rule in pages:
         url = _url(rule, target.id)
@@ -224,7 +224,7 @@ def test_officers_cannot_post_to_admin_endpoints(app, client, login_as, make_use
     login_as(role)
     token = client.csrf_token("/")
     before = _snapshot(app)
-    writes = [r for r in _rules(app) if r.endpoint.startswith("admin.") and "POST" in r.methods]
+    writes = [r for r in _rules(app) if r.endpoint.startswith("users.") and "POST" in r.methods]
     assert len(writes) >= 2
     for rule in writes:
         resp = client.post(_url(rule, target.id), data={**PAYLOAD, "csrf_token": token})

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
-APPEND_ONLY_TABLES = ("audit_events",)
+APPEND_ONLY_TABLES = ("audit_events", "attachments", "record_revisions")
 NO_DELETE_TABLES = ("users", "documents", "document_versions", "document_reviews")
 IMMUTABLE_COLUMNS = {
     "document_versions": ("document_id", "number", "sha256", "size", "original_filename", "mime_type",

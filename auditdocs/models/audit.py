@@ -7,11 +7,12 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from ..timeutil import utcnow
+from .users import User
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """One state change or auditor access; the database refuses UPDATE, DELETE and TRUNCATE on this table."""
 
     __tablename__ = "audit_events"
@@ -31,4 +32,4 @@ class AuditEvent(db.Model):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
-    actor = relationship("User", foreign_keys=[actor_id])
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -15,11 +16,15 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model, db, one_of
 from ..timeutil import utcnow
+from .blobrefs import BlobRef, register
+from .standards import Clause
+from .users import User
 
 KINDS = ("policy", "procedure", "work_instruction", "form", "record", "evidence", "other")
 LANGUAGES = ("es", "en")
@@ -43,10 +48,12 @@ document_shares = Table(
 )
 
 
-class Document(db.Model):
+class Document(Model):
     """A controlled document: identity and metadata; its content lives in versions."""
 
     __tablename__ = "documents"
+    __table_args__ = (one_of("kind", KINDS), one_of("status", DOC_STATUSES), one_of("language", LANGUAGES),
+                      one_of("confidentiality", CONFIDENTIALITY))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(60), unique=True)
@@ -70,11 +77,11 @@ class Document(db.Model):
     withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     withdrawn_reason: Mapped[str | None] = mapped_column(Text)
 
-    owner = relationship("User", foreign_keys=[owner_id])
-    created_by = relationship("User", foreign_keys=[created_by_id])
-    withdrawn_by = relationship("User", foreign_keys=[withdrawn_by_id])
-    clauses = relationship("Clause", secondary=document_clauses, order_by="Clause.sort_key")
-    shared_with = relationship("User", secondary=document_shares)
+    owner: Mapped[User] = relationship(foreign_keys=[owner_id])
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    withdrawn_by: Mapped[User | None] = relationship(foreign_keys=[withdrawn_by_id])
+    clauses: Mapped[list[Clause]] = relationship(secondary=document_clauses, order_by="Clause.sort_key")
+    shared_with: Mapped[list[User]] = relationship(secondary=document_shares)
     versions: Mapped[list[DocumentVersion]] = relationship(
         back_populates="document", foreign_keys="DocumentVersion.document_id",
         order_by="DocumentVersion.number.desc()",
@@ -84,11 +91,11 @@ class Document(db.Model):
     )
 
 
-class DocumentVersion(db.Model):
+class DocumentVersion(Model):
     """One uploaded file: immutable bytes (by SHA-256) plus its approval history."""
 
     __tablename__ = "document_versions"
-    __table_args__ = (UniqueConstraint("document_id", "number"),)
+    __table_args__ = (UniqueConstraint("document_id", "number"), one_of("status", VERSION_STATUSES))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
@@ -111,9 +118,9 @@ class DocumentVersion(db.Model):
     superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     document: Mapped[Document] = relationship(back_populates="versions", foreign_keys=[document_id])
-    uploaded_by = relationship("User", foreign_keys=[uploaded_by_id])
-    approved_by = relationship("User", foreign_keys=[approved_by_id])
-    rejected_by = relationship("User", foreign_keys=[rejected_by_id])
+    uploaded_by: Mapped[User] = relationship(foreign_keys=[uploaded_by_id])
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+    rejected_by: Mapped[User | None] = relationship(foreign_keys=[rejected_by_id])
 
     @property
     def label(self) -> str:
@@ -121,7 +128,7 @@ class DocumentVersion(db.Model):
         return self.revision_label or f"v{self.number}"
 
 
-class DocumentReview(db.Model):
+class DocumentReview(Model):
     """A periodic review that confirmed the document without changing it."""
 
     __tablename__ = "document_reviews"
@@ -134,5 +141,20 @@ class DocumentReview(db.Model):
     previous_review_date: Mapped[date | None] = mapped_column(Date)
     next_review_date: Mapped[date] = mapped_column(Date)
 
-    reviewed_by = relationship("User")
-    document = relationship("Document")
+    reviewed_by: Mapped[User] = relationship()
+    document: Mapped[Document] = relationship()
+
+
+def _version_blobs() -> Iterator[tuple[str, int | None, str]]:
+    """Each version's hash and size, named as people know it: "PR-QA-001 v3 (Rev. 3)"."""
+    rows = db.session.execute(
+        select(Document.code, DocumentVersion.number, DocumentVersion.revision_label, DocumentVersion.sha256,
+               DocumentVersion.size)
+        .join(Document, Document.id == DocumentVersion.document_id)
+        .order_by(Document.code, DocumentVersion.number)
+    )
+    for code, number, label, sha, size in rows:
+        yield sha, size, f"{code} v{number}" + (f" ({label})" if label else "")
+
+
+register(BlobRef("document_versions", upload_action="version.upload", labels=_version_blobs))

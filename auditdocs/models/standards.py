@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model, one_of
+from .users import User
 
 DI_FLAGS = ("maintain", "retain", "both", "none")
 
 
-class Standard(db.Model):
+class Standard(Model):
     """One edition of a standard, e.g. ISO 37001:2016; a later edition is another row loaded from data."""
 
     __tablename__ = "standards"
@@ -29,11 +31,11 @@ class Standard(db.Model):
     )
 
 
-class Clause(db.Model):
+class Clause(Model):
     """A clause of one edition; always shown with its edition so references survive a new edition."""
 
     __tablename__ = "clauses"
-    __table_args__ = (UniqueConstraint("standard_id", "number"),)
+    __table_args__ = (UniqueConstraint("standard_id", "number"), one_of("documented_information", DI_FLAGS))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     standard_id: Mapped[int] = mapped_column(ForeignKey("standards.id"), index=True)
@@ -55,7 +57,7 @@ class Clause(db.Model):
 
     standard: Mapped[Standard] = relationship(back_populates="clauses")
     parent: Mapped[Clause | None] = relationship(remote_side="Clause.id")
-    applicability_changed_by = relationship("User", foreign_keys=[applicability_changed_by_id])
+    applicability_changed_by: Mapped[User | None] = relationship(foreign_keys=[applicability_changed_by_id])
 
     @property
     def ref(self) -> str:
@@ -70,26 +72,14 @@ class Clause(db.Model):
     def title(self, lang: str | None) -> str:
         """Title in the given language, falling back to English; untitled paragraphs read naturally."""
         if self.untitled and self.title_corrected_at is None:
-            from flask_babel import gettext
-
             parent = self.number.rsplit(".", 1)[0]
-            return gettext("Numbered paragraph of %(parent)s", parent=parent)
+            return str(gettext("Numbered paragraph of %(parent)s", parent=parent))
         if lang == "es" and self.title_es:
             return self.title_es
         return self.title_en
 
-    @property
-    def asks_documents(self) -> bool:
-        """The clause asks to maintain documented information."""
-        return self.documented_information in ("maintain", "both")
 
-    @property
-    def asks_records(self) -> bool:
-        """The clause asks to retain documented information (records)."""
-        return self.documented_information in ("retain", "both")
-
-
-class CrossMap(db.Model):
+class CrossMap(Model):
     """A correspondence between clauses of two standards; one side may be empty (clause without twin)."""
 
     __tablename__ = "crossmap"

@@ -8,7 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model, one_of
 from ..timeutil import utcnow
 
 ADMIN = "admin"
@@ -18,10 +18,11 @@ AUDITOR = "auditor"
 ROLES = (ADMIN, QUALITY_OFFICER, COMPLIANCE_OFFICER, AUDITOR)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A person who logs in; never deleted, only disabled, so the audit trail keeps its actors."""
 
     __tablename__ = "users"
+    __table_args__ = (one_of("role", ROLES),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -36,18 +37,13 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         """Flask-Login refuses inactive users at once."""
         return bool(self.active)
 
     def get_id(self) -> str:
         """Session identity carries the session version so logout can revoke it."""
         return f"{self.id}:{self.session_version}"
-
-    @property
-    def is_admin(self) -> bool:
-        """Shortcut for templates."""
-        return self.role == ADMIN
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"

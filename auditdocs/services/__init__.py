@@ -13,12 +13,6 @@ class ServiceError(Exception):
             self.status = status
 
 
-class NotFound(ServiceError):
-    """The object does not exist or the user may not see it."""
-
-    status = 404
-
-
 class Forbidden(ServiceError):
     """The user may see the object but not do this to it."""
 

@@ -70,14 +70,14 @@ def record(
     object_type: str,
     object_id: object = None,
     *,
-    old: dict | None = None,
-    new: dict | None = None,
+    old: dict[str, Any] | None = None,
+    new: dict[str, Any] | None = None,
     actor: User | None = None,
     actor_label: str | None = None,
 ) -> AuditEvent:
     """Append one event in the caller's transaction; the sequence number is taken under the chain lock."""
     if actor is None and has_request_context() and current_user.is_authenticated:
-        actor = current_user._get_current_object()  # type: ignore[attr-defined]
+        actor = current_user._get_current_object()
     _lock_chain()
     head = db.session.execute(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)

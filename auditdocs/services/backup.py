@@ -21,16 +21,17 @@ from typing import Any
 from flask import current_app
 
 from ..extensions import db
+from ..models.blobrefs import registered
 from ..storage import hash_file
 from ..timeutil import utc_text, utcnow
 from .audit import GENESIS
-from .intake import get_store
 from .integrity import Progress, no_progress
+from .uploads import get_store
 
 FORMAT, FORMAT_VERSION = "auditdocs-backup", 1
 MANIFEST, OBJECTS, SECRET_FILE = "manifest.json", "objects", "secret_key"
 DB_FILES = {"sqlite": "auditdocs.sqlite3", "postgresql": "database.pgdump"}
-DATA_TABLES = ("users", "documents", "document_versions", "audit_events")
+DATA_TABLES = ("users", "documents", "document_versions", "attachments", "record_revisions", "audit_events")
 Query = Callable[[str], list[Any]]
 
 
@@ -118,7 +119,7 @@ class Snapshot:
 
 def _read_snapshot(query: Query) -> Snapshot:
     """Read the referenced hashes and the chain head from the copy (or the dump's own snapshot)."""
-    objects = sorted(str(r[0]) for r in query("SELECT DISTINCT sha256 FROM document_versions"))
+    objects = sorted({str(r[0]) for ref in registered() for r in query(ref.distinct_sql())})
     head = query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
     counts = {t: int(query(f"SELECT COUNT(*) FROM {t}")[0][0]) for t in DATA_TABLES}  # noqa: S608 - fixed names
     revision = query("SELECT version_num FROM alembic_version")
@@ -201,7 +202,9 @@ def _backup_into(dest: Path, progress: Progress) -> dict[str, Any]:
     snap = _copy_sqlite(db_file) if backend == "sqlite" else _dump_postgres(db_file)
     _fsync(db_file)
     db_sha, db_size = hash_file(db_file)
-    store, objects, missing = get_store(), [], []
+    store = get_store()
+    objects: list[dict[str, Any]] = []
+    missing: list[dict[str, str]] = []
     with progress("Copying objects", len(snap.objects)) as advance:
         for sha in snap.objects:
             src, dst = store.path_for(sha), dest / OBJECTS / sha[:2] / sha[2:4] / sha

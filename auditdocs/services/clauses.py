@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from datetime import date
+from typing import Any
 
-from ..models import Clause, User
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..events import announce
+from ..extensions import db
+from ..models import Clause, Document, DocumentVersion, User, document_clauses
+from ..policy import AccessScope
 from ..timeutil import utcnow
 from . import ServiceError, audit
+from .lifecycle import in_force_document_ids
 
 
 def set_applicability(clause: Clause, applicable: bool, reason: str, actor: User | None) -> None:
@@ -21,6 +29,7 @@ def set_applicability(clause: Clause, applicable: bool, reason: str, actor: User
     clause.applicability_changed_by_id = actor.id if actor else None
     audit.record("clause.applicability", "clause", clause.ref, old=old,
                  new={"applicable": applicable, "reason": clause.not_applicable_reason}, actor=actor)
+    announce("clause", clause.id, "applicability")
 
 
 def correct_title(clause: Clause, title_en: str, title_es: str, actor: User | None) -> None:
@@ -34,22 +43,15 @@ def correct_title(clause: Clause, title_en: str, title_es: str, actor: User | No
     clause.title_corrected_by_id = actor.id if actor else None
     audit.record("clause.title", "clause", clause.ref, old=old,
                  new={"title_en": title_en, "title_es": clause.title_es}, actor=actor)
+    announce("clause", clause.id, "title")
 
 
-def clause_page_extras(clause: Clause, user: User) -> dict:
-    """Documents mapped to the clause that the user may see."""
-    from sqlalchemy import select
-
-    from ..extensions import db
-    from ..models import Document, DocumentVersion, document_clauses
-    from .visibility import visible_documents
-
-    stmt = visible_documents(user).where(Document.id.in_(
+def clause_page_extras(clause: Clause, scope: AccessScope, day: date) -> dict[str, Any]:
+    """Documents mapped to the clause that the scope sees, and which of them are in force on the day."""
+    stmt = scope.visible_documents().where(Document.id.in_(
         select(document_clauses.c.document_id).where(document_clauses.c.clause_id == clause.id)
     )).order_by(Document.code)
-    from .coverage import in_force_document_ids
-
     documents = list(db.session.scalars(stmt))
-    in_force_ids = set(db.session.scalars(in_force_document_ids().where(
+    in_force_ids = set(db.session.scalars(in_force_document_ids(day).where(
         DocumentVersion.document_id.in_([d.id for d in documents]))))
     return {"documents": documents, "in_force_ids": in_force_ids}

@@ -33,7 +33,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import AuditEvent, Document, DocumentReview, DocumentVersion
+from ..models import Attachment, AuditEvent, Document, DocumentReview, DocumentVersion
+from ..models.blobrefs import registered
 
 ACTIONS = ("document.create", "version.upload", "version.approve", "version.reject", "document.withdraw",
            "document.review")
@@ -96,10 +97,12 @@ def _events(actions: tuple[str, ...] = ACTIONS) -> Iterator[Any]:
         last = rows[-1].seq
 
 
-def uploaded_hashes() -> set[str]:
-    """The sha256 of every `version.upload` event (without replaying the rest)."""
+def uploaded_hashes(skip: tuple[str, ...] = ()) -> set[str]:
+    """The sha256 recorded by every upload event of every registered blob column (without replaying the rest):
+    evidence even when its row is gone, so gc must leave it."""
+    actions = tuple(ref.upload_action for ref in registered() if ref.upload_action and ref.upload_action not in skip)
     hashes = set()
-    for ev in _events(("version.upload",)):
+    for ev in _events(actions):
         try:
             hashes.add(str(json.loads(ev.new_values or "{}").get("sha256")))
         except (ValueError, AttributeError):
@@ -140,11 +143,11 @@ def _apply(trail: Trail, ev: Any, new: dict[str, Any]) -> None:
             trail.documents[ev.object_id] = _Document(seq=ev.seq, status_seq=ev.seq)
         return
     if ev.action == "version.upload":
-        code, number = new.get("document"), new.get("number")
+        code, number = str(new.get("document")), new.get("number")
     elif ev.action.startswith("version."):
         code, number = _split(ev.object_id)
     else:
-        code, number = ev.object_id, None
+        code, number = str(ev.object_id), None
     doc = trail.documents.get(code)
     if doc is None:
         trail.errors.append(f"{where}: names document {code}, which no document.create event created")
@@ -170,16 +173,18 @@ def _apply(trail: Trail, ev: Any, new: dict[str, Any]) -> None:
             if status != version.status:
                 version.status, version.status_seq = status, ev.seq
         return
-    version = doc.versions.get(number) if number is not None else None
-    if version is None:
+    named = doc.versions.get(number) if number is not None else None
+    if named is None:
         trail.errors.append(f"{where}: names {code} v{number}, which no version.upload event created")
         return
+    version = named
     version.status_seq = ev.seq
     if ev.action == "version.reject":
         version.status = "rejected"
         return
     version.status, version.approver, version.effective = "approved", ev.actor_id, new.get("effective_date")
-    previous = doc.versions.get(new.get("superseded"))  # type: ignore[arg-type]
+    superseded = new.get("superseded")
+    previous = doc.versions.get(superseded) if isinstance(superseded, int) else None
     if previous is not None and previous is not version and previous.status == "approved":
         previous.status, previous.status_seq = "superseded", ev.seq
     doc.status, doc.status_seq, doc.current = "active", ev.seq, number
@@ -207,12 +212,12 @@ def compare(trail: Trail) -> list[str]:
     current_of: dict[str, int | None] = {}
     for row in _rows(Document.id, Document.code, Document.status, Document.current_version_id):
         code_of[row.id], current_of[row.code] = row.code, row.current_version_id
-        expected = trail.documents.get(row.code)
-        if expected is None:
+        replayed_doc = trail.documents.get(row.code)
+        if replayed_doc is None:
             errors.append(f"document {row.code}: no document.create event in the audit trail (row added by hand)")
-        elif row.status != expected.status:
-            errors.append(f"document {row.code}: status is {row.status} in the database but {expected.status} "
-                          f"in the audit trail (event {expected.status_seq})")
+        elif row.status != replayed_doc.status:
+            errors.append(f"document {row.code}: status is {row.status} in the database but {replayed_doc.status} "
+                          f"in the audit trail (event {replayed_doc.status_seq})")
     version_of: dict[int, tuple[str, int]] = {}
     seen: set[tuple[str, int]] = set()
     for row in _rows(DocumentVersion.id, DocumentVersion.document_id, DocumentVersion.number,
@@ -226,8 +231,8 @@ def compare(trail: Trail) -> list[str]:
                           f"{row.document_id}, which has no row")
             continue
         seen.add((code, row.number))
-        doc = trail.documents.get(code)
-        expected = doc.versions.get(row.number) if doc else None
+        replayed = trail.documents.get(code)
+        expected = replayed.versions.get(row.number) if replayed else None
         if expected is None:
             errors.append(f"{code} v{row.number}: no version.upload event in the audit trail (row added by hand)")
             continue
@@ -289,7 +294,37 @@ def _compare_reviews(trail: Trail, code_of: dict[int, str]) -> list[str]:
     return out
 
 
+ATTACHMENT_FIELDS = (("sha256", "sha256"), ("size", "size"), ("original_filename", "filename"),
+                     ("mime_type", "mime"))
+
+
+def check_attachments() -> list[str]:
+    """Attachment rows against their `attachment.add` events: same file, same record, none missing or added."""
+    recorded: dict[int, tuple[int, Any, dict[str, Any]]] = {}
+    for ev in _events(("attachment.add",)):
+        try:
+            new = json.loads(ev.new_values or "{}")
+            recorded[int(new["attachment"])] = (ev.seq, ev.object_id, new)
+        except (ValueError, KeyError, TypeError):
+            continue
+    errors = []
+    for row in _rows(Attachment.id, Attachment.owner_type, Attachment.owner_id, Attachment.sha256, Attachment.size,
+                     Attachment.original_filename, Attachment.mime_type):
+        name = f"attachment {row.id} ({row.owner_type} {row.owner_id}, {row.original_filename})"
+        if row.id not in recorded:
+            errors.append(f"{name}: no attachment.add event in the audit trail (row added by hand)")
+            continue
+        seq, object_id, new = recorded.pop(row.id)
+        if object_id != f"{row.owner_type}:{row.owner_id}":
+            errors.append(f"{name}: attached to {object_id} in its audit event ({seq})")
+        errors += [f"{name}: {column} is {getattr(row, column)!r} in the database but {new.get(key)!r} in its "
+                   f"audit event ({seq})" for column, key in ATTACHMENT_FIELDS if getattr(row, column) != new.get(key)]
+    errors += [f"attachment {aid}: row deleted (added in audit event {seq}: {new.get('filename')}, sha256 "
+               f"{new.get('sha256')})" for aid, (seq, _obj, new) in sorted(recorded.items())]
+    return errors
+
+
 def check(advance: Callable[[int], None] | None = None) -> tuple[Trail, list[str]]:
     """Replay the trail and compare it with the rows: (the replay, every error line)."""
     trail = replay(advance)
-    return trail, trail.errors + compare(trail)
+    return trail, trail.errors + compare(trail) + check_attachments()

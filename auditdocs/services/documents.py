@@ -4,29 +4,22 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, text
 
+from ..events import announce
 from ..extensions import db
 from ..labels import VERSION_STATUS_LABELS
 from ..models import Clause, Document, DocumentReview, DocumentVersion, Standard, User
 from ..models.documents import CONFIDENTIALITY, KINDS, LANGUAGES
-from ..permissions import can
-from ..timeutil import local_today, utcnow
+from ..policy import Refusal, scope_of
+from ..timeutil import local_today, to_local, utcnow
 from . import Forbidden, ServiceError, audit
-from .intake import (  # noqa: F401  (re-exported: callers use documents.Incoming etc.)
-    Checked,
-    Incoming,
-    allowed_extensions,
-    check_and_store,
-    check_upload,
-    discard,
-    get_store,
-    store,
-)
-from .visibility import can_see_document
+from .uploads import Checked
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,59}$")
 MIN_DATE, MAX_DATE = date(1990, 1, 1), date(2100, 12, 31)  # effective dates outside are typing mistakes
@@ -40,21 +33,28 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def _allow(refusal: Refusal) -> None:
+    """Raise the policy's refusal as a 403 the user reads."""
+    if refusal is not None:
+        raise Forbidden(refusal)
+
+
 def _clean_label(label: str | None) -> str | None:
     label = " ".join((label or "").split())[:LABEL_MAX]
     return label or None
 
 
-def resolve_clauses(ids_or_refs: list) -> list[Clause]:
+def resolve_clauses(ids_or_refs: Sequence[int | str | Clause]) -> list[Clause]:
     """Clause ids, or refs written with their edition ('ISO 37001:2016 8.7'), to Clause rows."""
     result: list[Clause] = []
     for item in ids_or_refs:
         if isinstance(item, Clause):
             result.append(item)
             continue
+        clause: Clause | None
         if isinstance(item, int) or (str(item).isascii() and str(item).isdigit()):
-            number = int(item)
-            clause = db.session.get(Clause, number) if 0 < number < 2**31 else None
+            clause_id = int(item)
+            clause = db.session.get(Clause, clause_id) if 0 < clause_id < 2**31 else None
         else:
             ref = " ".join(str(item).split())
             code, _sep, number = ref.rpartition(" ")
@@ -72,9 +72,10 @@ def resolve_clauses(ids_or_refs: list) -> list[Clause]:
 def create_document(
     *, code: str, title: str, kind: str, owner: User, actor: User, language: str = "es",
     confidentiality: str = "normal", review_interval_months: int = 12, retention_years: int | None = None,
-    clauses: list | None = None, description: str | None = None,
+    clauses: Sequence[int | str | Clause] | None = None, description: str | None = None,
 ) -> Document:
     """Register a document (no version yet); the code is the organisation's unique identifier."""
+    _allow(scope_of(actor).refuse_create_document())
     code = (code or "").strip()
     if not CODE_RE.match(code):
         raise ServiceError(_l("The code “%(code)s” is not valid: use letters, digits and - _ . / "
@@ -100,6 +101,7 @@ def create_document(
         "title": doc.title, "kind": kind, "owner": owner.email, "language": language,
         "confidentiality": confidentiality, "clauses": [c.ref for c in doc.clauses],
     })
+    announce("document", doc.id, "create")
     return doc
 
 
@@ -129,8 +131,7 @@ def add_version(
     revision_label: str | None = None, effective_date: date | None = None,
 ) -> DocumentVersion:
     """Append a draft version with the next number; the blob is already stored."""
-    if not can(actor, "upload_documents") or not can_see_document(actor, doc):
-        raise Forbidden(_l("You may not upload versions of this document."))
+    _allow(scope_of(actor).refuse_upload(doc))
     if doc.status == "obsolete":
         raise ServiceError(_l("The document %(code)s was withdrawn; it takes no new versions.", code=doc.code),
                            409)
@@ -150,20 +151,20 @@ def add_version(
         "filename": checked.display_name, "sha256": checked.sha256, "size": checked.size,
         "mime": checked.mime_type, "effective_date": effective_date, "note": version.change_note,
     })
+    announce("document_version", version.id, "upload")
     return version
 
 
 def approve(version: DocumentVersion, *, actor: User, effective_date: date | None = None) -> None:
     """Approve a draft (not by its uploader); it supersedes the previous approved version."""
     doc = version.document
-    if not can(actor, "approve_documents"):
-        raise Forbidden(_l("Only administrators and quality officers approve documents."))
+    scope = scope_of(actor)
+    if not scope.can("approve_documents"):
+        _allow(scope.refuse_approve(version))
     if version.status != "draft":
         raise ServiceError(_l("Only a draft can be approved; this version is %(status)s.",
                               status=str(VERSION_STATUS_LABELS[version.status]).lower()), 409)
-    if version.uploaded_by_id == actor.id:
-        raise Forbidden(_l("Segregation of duties: a version must be approved by someone other than "
-                           "the person who uploaded it."))
+    _allow(scope.refuse_approve(version))
     _lock_document(doc, version)
     if version.status != "draft":  # decided by someone else meanwhile
         raise ServiceError(_l("Only a draft can be approved; this version is %(status)s.",
@@ -198,13 +199,15 @@ def approve(version: DocumentVersion, *, actor: User, effective_date: date | Non
                  new={"status": "approved", "effective_date": effective, "current": version.number,
                       "superseded": previous.number if previous else None,
                       "next_review_date": doc.next_review_date})
+    announce("document_version", version.id, "approve")
+    if previous is not None:
+        announce("document_version", previous.id, "supersede")
 
 
 def reject(version: DocumentVersion, *, actor: User, reason: str) -> None:
     """Reject a draft with a reason; a corrected file comes back as a new version."""
     reason = (reason or "").strip()
-    if not (can(actor, "approve_documents") or version.uploaded_by_id == actor.id):
-        raise Forbidden(_l("Only administrators, quality officers or the uploader can reject a draft."))
+    _allow(scope_of(actor).refuse_reject(version))
     if len(reason) < 5:
         raise ServiceError(_l("Give a reason for the rejection (at least 5 characters)."))
     _lock_document(version.document, version)
@@ -214,13 +217,13 @@ def reject(version: DocumentVersion, *, actor: User, reason: str) -> None:
     version.rejected_at, version.rejected_reason = utcnow(), reason
     audit.record("version.reject", "document_version", f"{version.document.code}#{version.number}",
                  actor=actor, old={"status": "draft"}, new={"status": "rejected", "reason": reason})
+    announce("document_version", version.id, "reject")
 
 
 def withdraw(doc: Document, *, actor: User, reason: str) -> None:
     """Mark the document obsolete with a reason; every version stays downloadable."""
     reason = (reason or "").strip()
-    if not can(actor, "withdraw_documents"):
-        raise Forbidden(_l("Only administrators and quality officers withdraw documents."))
+    _allow(scope_of(actor).refuse_withdraw(doc))
     if doc.status == "obsolete":
         raise ServiceError(_l("The document is already withdrawn."), 409)
     if len(reason) < 5:
@@ -242,12 +245,12 @@ def withdraw(doc: Document, *, actor: User, reason: str) -> None:
     audit.record("document.withdraw", "document", doc.code, actor=actor,
                  old={"status": old_status, "versions": before},
                  new={"status": "obsolete", "reason": reason, "versions": after})
+    announce("document", doc.id, "withdraw")
 
 
 def record_review(doc: Document, *, actor: User, note: str | None = None) -> DocumentReview:
     """A periodic review without change: kept as an event and moves the next review date."""
-    if not can(actor, "approve_documents") and doc.owner_id != actor.id:
-        raise Forbidden(_l("Only the owner, administrators and quality officers record reviews."))
+    _allow(scope_of(actor).refuse_review(doc))
     if doc.status != "active":
         raise ServiceError(_l("Only a document in force can be reviewed."), 409)
     today = local_today()
@@ -260,13 +263,13 @@ def record_review(doc: Document, *, actor: User, note: str | None = None) -> Doc
                  new={"next_review_date": review.next_review_date, "note": review.note})
     doc.next_review_date = review.next_review_date
     db.session.flush()
+    announce("document", doc.id, "review")
     return review
 
 
-def set_clauses(doc: Document, clauses: list, *, actor: User) -> bool:
+def set_clauses(doc: Document, clauses: Sequence[int | str | Clause], *, actor: User) -> bool:
     """Replace the clauses a document serves; audited with old and new refs. Returns True if changed."""
-    if not can(actor, "map_clauses"):
-        raise Forbidden(_l("Your role cannot change clause mappings."))
+    _allow(scope_of(actor).refuse_map_clauses(doc))
     new = resolve_clauses(clauses)
     old_refs, new_refs = sorted(c.ref for c in doc.clauses), sorted(c.ref for c in new)
     if old_refs == new_refs:
@@ -274,6 +277,7 @@ def set_clauses(doc: Document, clauses: list, *, actor: User) -> bool:
     doc.clauses = new
     audit.record("document.clauses", "document", doc.code, actor=actor,
                  old={"clauses": old_refs}, new={"clauses": new_refs})
+    announce("document", doc.id, "clauses")
     return True
 
 
@@ -292,37 +296,27 @@ EDITABLE = ("title", "description", "owner_id", "language", "confidentiality", "
 ACCESS_FIELDS = ("owner_id", "confidentiality")
 
 
-def can_edit_details(user: User, doc: Document) -> bool:
-    """The owner, administrators and quality officers edit a document's details."""
-    return doc.owner_id == user.id or can(user, "approve_documents")
-
-
-def can_change_access(user: User, doc: Document) -> bool:
-    """Owner, confidentiality and sharing: the owner or an administrator."""
-    return doc.owner_id == user.id or can(user, "see_all_restricted")
-
-
 def _review_basis(doc: Document) -> date | None:
     """The day the current review cycle started: the last periodic review, else the in-force version's date."""
     last = db.session.scalar(select(func.max(DocumentReview.reviewed_at)).where(DocumentReview.document_id == doc.id))
     if last is not None:
-        from ..timeutil import to_local
-
         return to_local(last).date()
     current = db.session.get(DocumentVersion, doc.current_version_id) if doc.current_version_id else None
     return current.effective_date if current else None
 
 
-def update_metadata(doc: Document, changes: dict, *, actor: User, shared_with: list[User] | None = None) -> None:
+def update_metadata(doc: Document, changes: dict[str, Any], *, actor: User,
+                    shared_with: list[User] | None = None) -> None:
     """Change descriptive metadata (never content); audited with old and new values."""
-    if not can_edit_details(actor, doc):
-        raise Forbidden(_l("Only the owner, administrators and quality officers edit this document's details."))
-    old, new = {}, {}
+    scope = scope_of(actor)
+    _allow(scope.refuse_edit_details(doc))
+    old: dict[str, object] = {}
+    new: dict[str, object] = {}
     for key, value in changes.items():
         if key not in EDITABLE:
             raise ServiceError(_l("Unknown field."))
-        if key in ACCESS_FIELDS and getattr(doc, key) != value and not can_change_access(actor, doc):
-            raise Forbidden(_l("Only the owner or an administrator changes who owns or may see a document."))
+        if key in ACCESS_FIELDS and getattr(doc, key) != value:
+            _allow(scope.refuse_change_access(doc))
         if key == "title":
             value = " ".join((value or "").split())[:300]
             if not value:
@@ -334,8 +328,7 @@ def update_metadata(doc: Document, changes: dict, *, actor: User, shared_with: l
         before = sorted(u.email for u in doc.shared_with)
         after = sorted(u.email for u in shared_with)
         if before != after:
-            if not can_change_access(actor, doc):
-                raise Forbidden(_l("Only the owner or an administrator changes who owns or may see a document."))
+            _allow(scope.refuse_change_access(doc))
             old["shared_with"], new["shared_with"] = before, after
             doc.shared_with = list(shared_with)
     if "review_interval_months" in new and doc.status == "active" and (basis := _review_basis(doc)):
@@ -343,6 +336,7 @@ def update_metadata(doc: Document, changes: dict, *, actor: User, shared_with: l
         doc.next_review_date = new["next_review_date"] = add_months(basis, doc.review_interval_months)
     if new:
         audit.record("document.update", "document", doc.code, actor=actor, old=old, new=new)
+        announce("document", doc.id, "update")
 
 
 def record_access(action: str, version: DocumentVersion | None, doc: Document, actor: User) -> None:

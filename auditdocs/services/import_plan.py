@@ -16,8 +16,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..filecheck import extension_of
 from ..models.documents import KINDS, LANGUAGES
-from ..uploads import extension_of
 from . import ServiceError
 from . import documents as docs
 
@@ -171,7 +171,8 @@ def parse_name(name: str) -> NameParts:
     if extension_of(stem):
         stem = stem.rpartition(".")[0]
     stem = " ".join(stem.replace("_", " ").split())
-    label, rev = None, ()
+    label: str | None = None
+    rev: tuple[int, ...] = ()
     match = _MARK.search(stem)
     if match and (rest := stem[: match.start()].strip(" -–—")):
         label, rev, stem = " ".join(match["label"].split()), revision_key(match["label"]), rest
@@ -276,7 +277,7 @@ def walk(root: Path) -> tuple[list[tuple[Path, str]], list[tuple[str, str]], int
     return found, problems, ignored
 
 
-def _natural(text: str) -> list:
+def _natural(text: str) -> list[int | str]:
     """Sort key where 'v10' follows 'v9' (split() puts the digit runs at odd positions)."""
     return [int(t) if i % 2 else t.casefold() for i, t in enumerate(re.split(r"(\d+)", text))]
 

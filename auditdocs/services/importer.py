@@ -12,6 +12,7 @@ import io
 import os
 import stat
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from flask import current_app
@@ -21,11 +22,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..db import write_transaction
 from ..extensions import db
+from ..filecheck import UploadRejected, check_name, sniff
 from ..models import Document, DocumentVersion, User
 from ..models.documents import EVER_APPROVED
-from ..permissions import can
+from ..policy import AccessScope
 from ..storage import CHUNK_SIZE, UploadTooLarge
-from ..uploads import UploadRejected, check_name, sniff
 from . import ServiceError
 from . import documents as docs
 from .import_plan import (
@@ -38,11 +39,11 @@ from .import_plan import (
     Summary,
     revision_key,
 )
-from .visibility import can_see_document
+from .uploads import Checked, Incoming, allowed_extensions, get_store, ingest
 
 
 def _user(email: str, option: str) -> User:
-    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    user: User | None = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
     if user is None or not user.active:
         raise SetupError(f"no active account with the e-mail {email}", option)
     return user
@@ -53,17 +54,18 @@ def resolve_actors(as_email: str | None, approver_email: str | None) -> tuple[in
     if as_email:
         uploader = _user(as_email, "--as")
     else:
-        uploader = db.session.scalar(select(User).where(User.role == "admin", User.active.is_(True))
-                                     .order_by(User.id).limit(1))
-        if uploader is None:
+        first_admin: User | None = db.session.scalar(select(User).where(User.role == "admin", User.active.is_(True))
+                                                     .order_by(User.id).limit(1))
+        if first_admin is None:
             raise SetupError("no administrator account exists: create one (auditdocs create-user EMAIL "
                              "--role admin) or name the uploader with --as EMAIL", "--as")
-    if not can(uploader, "upload_documents"):
+        uploader = first_admin
+    if not AccessScope.of(uploader).can("upload_documents"):
         raise SetupError(f"{uploader.email} ({uploader.role}) may not upload documents", "--as")
     if not approver_email:
         return uploader.id, None
     approver = _user(approver_email, "--approve-as")
-    if not can(approver, "approve_documents"):
+    if not AccessScope.of(approver).can("approve_documents"):
         raise SetupError(f"{approver.email} ({approver.role}) may not approve documents: only administrators "
                          "and quality officers do", "--approve-as")
     if approver.id == uploader.id:
@@ -109,7 +111,7 @@ def _precheck(code: str, uploader: User) -> None:
     document = _find(code)
     if document is not None and document.status == "obsolete":
         raise Refused(str(_l("The document %(code)s was withdrawn; it takes no new versions.", code=document.code)))
-    if document is not None and not can_see_document(uploader, document):
+    if document is not None and not AccessScope.of(uploader).sees_document(document):
         raise Refused(str(_l("You may not upload versions of this document.")))
 
 
@@ -130,7 +132,7 @@ def _check_only(doc: PlannedDocument, f: SourceFile, seen: dict[str, str]) -> Fi
     if size > current_app.config["MAX_UPLOAD_BYTES"]:
         raise Refused(_too_large())
     try:
-        name, ext = check_name(f.name, docs.allowed_extensions())
+        name, ext = check_name(f.name, allowed_extensions())
         if size == 0:
             raise Refused(str(_l("The file “%(name)s” is empty.", name=name)))
         sniff(f.path, ext, name=name)
@@ -154,7 +156,7 @@ def _newer_approved(document: Document, version: DocumentVersion, rev: tuple[int
 def _import_one(doc: PlannedDocument, f: SourceFile, uploader_id: int, approver_id: int | None) -> FileResult:
     """Stream, deduplicate, validate, then create/append (and approve) in one transaction."""
     with _open(f.path) as fh:
-        writer = docs.get_store().writer(current_app.config["MAX_UPLOAD_BYTES"])
+        writer = get_store().writer(current_app.config["MAX_UPLOAD_BYTES"])
         try:
             while chunk := fh.read(CHUNK_SIZE):
                 writer.write(chunk)
@@ -175,27 +177,31 @@ def _import_one(doc: PlannedDocument, f: SourceFile, uploader_id: int, approver_
         writer.discard()
         return FileResult(f.rel, doc.code, f.label, "duplicate", dup)
     try:
-        checked = docs.check_and_store(docs.Incoming(f.name, writer))  # a refusal here leaves no blob
-        with write_transaction():
-            actor = db.session.get(User, uploader_id)
-            document = _find(doc.code) or docs.create_document(
-                code=doc.code, title=doc.title, kind=doc.kind, owner=actor, actor=actor,
-                language=doc.language, clauses=doc.clauses)
-            version = docs.add_version(document, checked, actor=actor, revision_label=f.label,
-                                       change_note=f"Imported from {f.rel}")
-            detail = "draft"
-            if approver_id is not None:
-                if newer := _newer_approved(document, version, f.rev):
-                    detail = f"left as draft: {newer} is already approved (approve it by hand if it replaces it)"
-                else:
-                    docs.approve(version, actor=db.session.get(User, approver_id))
-                    detail = "approved"
-            label = version.label
+        label, detail = ingest(Incoming(f.name, writer), partial(_write_version, doc, f, uploader_id, approver_id))
     except ServiceError as exc:
         raise Refused(str(exc.message)) from None
     except SQLAlchemyError as exc:
         raise Refused(f"the database refused it: {str(getattr(exc, 'orig', None) or exc).splitlines()[0]}") from None
     return FileResult(f.rel, doc.code, label, "imported", detail)
+
+
+def _write_version(doc: PlannedDocument, f: SourceFile, uploader_id: int, approver_id: int | None,
+                   checked: Checked) -> tuple[str, str]:
+    """The rows of one imported file (inside the upload's write transaction): document if new, version, approval."""
+    actor = db.session.get_one(User, uploader_id)
+    document = _find(doc.code) or docs.create_document(
+        code=doc.code, title=doc.title, kind=doc.kind, owner=actor, actor=actor, language=doc.language,
+        clauses=doc.clauses)
+    version = docs.add_version(document, checked, actor=actor, revision_label=f.label,
+                               change_note=f"Imported from {f.rel}")
+    detail = "draft"
+    if approver_id is not None:
+        if newer := _newer_approved(document, version, f.rev):
+            detail = f"left as draft: {newer} is already approved (approve it by hand if it replaces it)"
+        else:
+            docs.approve(version, actor=db.session.get_one(User, approver_id))
+            detail = "approved"
+    return version.label, detail
 
 
 def _add_clauses(code: str, refs: list[str], uploader_id: int, dry_run: bool) -> list[str]:
@@ -205,8 +211,9 @@ def _add_clauses(code: str, refs: list[str], uploader_id: int, dry_run: bool) ->
     if missing and not dry_run:
         with write_transaction():
             document = _find(code)
-            docs.set_clauses(document, [*document.clauses, *docs.resolve_clauses(refs)],
-                             actor=db.session.get(User, uploader_id))
+            if document is not None:
+                docs.set_clauses(document, [*document.clauses, *docs.resolve_clauses(refs)],
+                                 actor=db.session.get_one(User, uploader_id))
     return [c.ref for c in missing]
 
 
@@ -222,7 +229,7 @@ def run_import(plan: Plan, *, uploader_id: int, approver_id: int | None = None, 
             summary.existing.append(doc.code)
         for f in doc.files:
             try:
-                _precheck(doc.code, db.session.get(User, uploader_id))
+                _precheck(doc.code, db.session.get_one(User, uploader_id))
                 result = _check_only(doc, f, seen) if dry_run else _import_one(doc, f, uploader_id, approver_id)
             except Refused as exc:
                 result = FileResult(f.rel, doc.code, f.label, "rejected", str(exc))

@@ -18,13 +18,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Document, DocumentVersion
+from ..models.blobrefs import registered
 from ..storage import BlobStore, hash_file
-from . import audit, crosscheck
-from .intake import get_store
+from . import audit, crosscheck, revisions
+from .uploads import get_store
 
 # A progress reporter: called with a label and a total, it yields a function that advances by n items.
 Progress = Callable[[str, int], AbstractContextManager[Callable[[int], None]]]
@@ -92,18 +91,13 @@ class VerifyReport:
         return out
 
 
-def referenced_objects() -> dict[str, list[tuple[str, int]]]:
-    """Every sha256 the database references, with the (document version label, recorded size) rows using it."""
-    rows = db.session.execute(
-        select(Document.code, DocumentVersion.number, DocumentVersion.revision_label, DocumentVersion.sha256,
-               DocumentVersion.size)
-        .join(Document, Document.id == DocumentVersion.document_id)
-        .order_by(Document.code, DocumentVersion.number)
-    ).all()
-    refs: dict[str, list[tuple[str, int]]] = {}
-    for code, number, label, sha, size in rows:
-        mark = f" ({label})" if label else ""
-        refs.setdefault(sha, []).append((f"{code} v{number}{mark}", size))
+def referenced_objects() -> dict[str, list[tuple[str, int | None]]]:
+    """Every sha256 the database references (every registered blob column), with the (label, recorded size) of
+    each row using it."""
+    refs: dict[str, list[tuple[str, int | None]]] = {}
+    for ref in registered():
+        for sha, size, label in ref.rows():
+            refs.setdefault(sha, []).append((label, size))
     return refs
 
 
@@ -115,7 +109,7 @@ def find_orphans(referenced: set[str] | None = None) -> list[str]:
     return [sha for sha in get_store().iter_hashes() if sha not in referenced]
 
 
-def _check_object(store: BlobStore, sha: str, rows: list[tuple[str, int]], report: VerifyReport) -> None:
+def _check_object(store: BlobStore, sha: str, rows: list[tuple[str, int | None]], report: VerifyReport) -> None:
     """Re-hash one object and compare it with every row that references it."""
     names = ", ".join(name for name, _size in rows)
     try:
@@ -135,7 +129,7 @@ def _check_object(store: BlobStore, sha: str, rows: list[tuple[str, int]], repor
     if actual != sha:
         report.errors.append(f"object {sha} does not match its hash (altered) — used by {names}")
     for name, recorded in rows:
-        if recorded != size:
+        if recorded is not None and recorded != size:
             report.errors.append(f"{name}: the database records {recorded} bytes but object {sha} holds {size}")
 
 
@@ -152,9 +146,11 @@ def verify_store(checkpoint: tuple[int, str] | None = None, progress: Progress =
     with progress("Cross-checking rows against the audit trail", crosscheck.count_events()) as advance:
         trail, mismatches = crosscheck.check(advance)
     report.errors.extend(mismatches)
-    for sha in find_orphans(set(refs) | trail.uploaded_hashes()):
+    with progress("Checking records against their revisions", revisions.count_records()) as advance:
+        report.errors.extend(revisions.verify_records(advance))
+    for sha in find_orphans(set(refs) | trail.uploaded_hashes() | crosscheck.uploaded_hashes(skip=("version.upload",))):
         report.orphans.append(sha)
-        report.warnings.append(f"orphan object {sha} is referenced by no document version "
+        report.warnings.append(f"orphan object {sha} is referenced by nothing in the database "
                                "(`auditdocs gc` moves it to quarantine)")
     with progress("Checking audit chain", audit.count_events()) as advance:
         chain = audit.verify_chain(checkpoint, advance)
@@ -205,7 +201,7 @@ def _still_orphan(store: BlobStore, sha: str, cutoff: float) -> bool:
             return False
     except FileNotFoundError:
         return False
-    return db.session.scalar(select(DocumentVersion.id).where(DocumentVersion.sha256 == sha).limit(1)) is None
+    return not any(db.session.execute(ref.referencing(sha)).first() for ref in registered())
 
 
 def _quarantine_orphan(store: BlobStore, sha: str, plan: GcResult) -> bool:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from alembic.script import ScriptDirectory
 from flask import current_app
 from sqlalchemy import inspect, text
 
@@ -35,8 +36,8 @@ from .backup import (
     pg_schema,
     sqlite_path,
 )
-from .intake import get_store
 from .integrity import Progress, no_progress
+from .uploads import get_store
 
 
 def read_manifest(src: Path) -> dict[str, Any]:
@@ -62,8 +63,6 @@ def read_manifest(src: Path) -> dict[str, Any]:
                           f"{pg_schema() or 'public'}: point the app's search_path at the backup's schema")
     revision = manifest.get("schema_revision")
     if revision:
-        from alembic.script import ScriptDirectory
-
         try:
             ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config()).get_revision(revision)
         except Exception:

@@ -6,6 +6,7 @@ import csv
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -41,13 +42,13 @@ class LoadSummary:
     crossmap_added: int = 0
 
 
-def _load_standard(spec: dict, data_dir: Path, summary: LoadSummary) -> Standard:
+def _load_standard(spec: dict[str, Any], data_dir: Path, summary: LoadSummary) -> Standard:
     std = db.session.scalar(select(Standard).where(Standard.slug == spec["slug"]))
     if std is None:
         std = Standard(slug=spec["slug"], code=spec["code"], title_en=spec["title_en"])
         db.session.add(std)
     std.code, std.title_en = spec["code"], spec["title_en"]
-    std.title_es, std.sort_order = spec.get("title_es"), spec.get("sort_order", 0)
+    std.title_es, std.sort_order = spec.get("title_es"), int(spec.get("sort_order", 0))
     db.session.flush()
     summary.standards += 1
 
@@ -85,7 +86,7 @@ def _load_standard(spec: dict, data_dir: Path, summary: LoadSummary) -> Standard
     return std
 
 
-def _load_crossmap(spec: dict, data_dir: Path, summary: LoadSummary) -> None:
+def _load_crossmap(spec: dict[str, Any], data_dir: Path, summary: LoadSummary) -> None:
     def clauses_of(slug: str) -> dict[str, int]:
         rows = db.session.execute(
             select(Clause.number, Clause.id).join(Standard).where(Standard.slug == slug)

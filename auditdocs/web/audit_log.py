@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask.typing import ResponseReturnValue
 from sqlalchemy import Select, select
 
 from ..extensions import db
 from ..models import AuditEvent
-from ..permissions import require
 from ..services.audit import head
 from ..timeutil import org_tz, utc_text
 from .params import int_or_none, plausible_date
+from .security import require
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 PER_PAGE = 50
@@ -31,7 +32,7 @@ def _date(value: str | None) -> date | None:
     return day if plausible_date(day) else None
 
 
-def _filtered(args: Mapping[str, str]) -> tuple[Select, dict]:
+def _filtered(args: Mapping[str, str]) -> tuple[Select[AuditEvent], dict[str, str]]:
     f = {k: (args.get(k) or "").strip()[:100] for k in ("user", "object", "action", "start", "end")}
     stmt = select(AuditEvent)
     if f["user"]:
@@ -53,7 +54,7 @@ def _filtered(args: Mapping[str, str]) -> tuple[Select, dict]:
 
 @bp.route("/")
 @require("view_audit_log")
-def log():  # type: ignore[no-untyped-def]
+def log() -> ResponseReturnValue:
     """Newest events first, filterable; the chain head is shown for checkpointing."""
     stmt, filters = _filtered(request.args)
     page = db.paginate(stmt, page=int_or_none(request.args.get("page")) or 1, per_page=PER_PAGE, error_out=False)
@@ -70,11 +71,11 @@ def neutralise(value: object) -> str:
 
 @bp.route("/export.csv")
 @require("view_audit_log")
-def export():  # type: ignore[no-untyped-def]
+def export() -> ResponseReturnValue:
     """The filtered events as CSV (UTF-8 with BOM so Excel opens accents correctly)."""
     stmt, _f = _filtered(request.args)
 
-    def rows():  # type: ignore[no-untyped-def]
+    def rows() -> Iterator[str]:
         buf = io.StringIO()
         writer = csv.writer(buf)
         writer.writerow(["seq", "occurred_at_utc", "actor", "action", "object_type", "object_id",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -17,6 +18,7 @@ from ..timeutil import utcnow
 from .forms import LoginForm
 from .helpers import safe_next
 from .params import int_or_none
+from .security import actor
 
 bp = Blueprint("auth", __name__)
 
@@ -34,14 +36,13 @@ def load_user(identity: str) -> User | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():  # type: ignore[no-untyped-def]
+def login() -> ResponseReturnValue:
     """Show the login form or check the credentials.
 
     The throttle count and the password check (scrypt, ~100 ms) run in read transactions; only the audit
     event and last_login_at are written, each in a short write transaction, so a flood of bad logins never
     holds the SQLite write lock while passwords are hashed.
     """
-    g.manual_transactions = True
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
     form = LoginForm()
@@ -66,8 +67,9 @@ def login():  # type: ignore[no-untyped-def]
                     user = None
                 else:
                     user = db.session.get(User, user_id)
-                    user.last_login_at = utcnow()
-                    audit.record("auth.login", "user", user.id, actor=user)
+                    if user is not None:
+                        user.last_login_at = utcnow()
+                        audit.record("auth.login", "user", user.id, actor=user)
             if user is None:
                 _throttled(email)
             lang = session.get("lang")
@@ -89,13 +91,12 @@ def _throttled(email: str) -> NoReturn:
 
 
 @bp.route("/logout", methods=["POST"])
-def logout():  # type: ignore[no-untyped-def]
+def logout() -> ResponseReturnValue:
     """End the session everywhere this cookie was copied: the session version moves on."""
-    user = db.session.get(User, current_user.id)
-    if user is not None:
+    with write_transaction():
+        user = actor()
         user.session_version += 1
         audit.record("auth.logout", "user", user.id, actor=user)
-        db.session.commit()
     logout_user()
     lang = session.get("lang")
     session.clear()

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from flask_login import current_user
+from typing import Any
+
 from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Clause, Document, DocumentVersion, Standard
-from ..permissions import can
+from ..policy import current_scope
 from ..services.coverage import gaps_by_standard
-from ..services.visibility import visible_documents
 from ..timeutil import local_today
 
 
-def dashboard_context() -> dict:
+def dashboard_context() -> dict[str, Any]:
     """Per standard: clauses, documented-information asks, not applicable, gaps; overdue reviews; drafts."""
     rows = db.session.execute(
         select(
@@ -25,23 +25,26 @@ def dashboard_context() -> dict:
         .group_by(Standard.id, Standard.code, Standard.slug, Standard.sort_order)
         .order_by(Standard.sort_order)
     ).all()
-    gaps = gaps_by_standard()
+    today = local_today()
+    gaps = gaps_by_standard(today)
     standards = [
         {"code": code, "slug": slug, "clauses": n, "documented": documented or 0, "not_applicable": na or 0,
          "gaps": len(gaps.get(slug, [])), "gap_clauses": gaps.get(slug, [])}
         for code, slug, n, documented, na in rows
     ]
-    today = local_today()
-    visible_ids = select(visible_documents(current_user).subquery().c.id)
+    scope = current_scope()
+    visible_ids = scope.visible_document_ids()
     overdue_q = select(Document).where(Document.id.in_(visible_ids), Document.status == "active",
                                        Document.next_review_date < today)
     overdue = db.session.scalars(overdue_q.order_by(Document.next_review_date).limit(20)).all()
     overdue_count = db.session.scalar(select(func.count()).select_from(overdue_q.subquery()))
-    pending, pending_count = [], 0
-    if can(current_user, "approve_documents"):
+    pending: list[Any] | None = None
+    pending_count = 0
+    if scope.can("approve_documents"):
         pending_q = (select(DocumentVersion, Document).join(Document, Document.id == DocumentVersion.document_id)
                      .where(DocumentVersion.status == "draft", Document.id.in_(visible_ids)))
-        pending = db.session.execute(pending_q.order_by(DocumentVersion.uploaded_at).limit(20)).all()
-        pending_count = db.session.scalar(select(func.count()).select_from(pending_q.subquery()))
+        rows = db.session.execute(pending_q.order_by(DocumentVersion.uploaded_at).limit(20)).all()
+        pending = [(v, d, v.uploaded_by_id == scope.user_id) for v, d in rows]  # their own: someone else approves
+        pending_count = db.session.scalar(select(func.count()).select_from(pending_q.subquery())) or 0
     return {"standards": standards, "overdue": overdue, "overdue_count": overdue_count, "pending": pending,
             "pending_count": pending_count, "today": today}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -39,10 +40,8 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.headers.get("X-Requested-With") == "XMLHttpRequest"
 
 
-def render_error(code: int, message: str | None = None, title: str | None = None):  # type: ignore[no-untyped-def]
+def render_error(code: int, message: str | None = None, title: str | None = None) -> ResponseReturnValue:
     """One error page for every status."""
-    from flask import current_app
-
     default_title, default_msg = MESSAGES.get(code) or (MESSAGES[500] if code >= 500 else MESSAGES[400])
     text = message or str(default_msg) % {"mb": current_app.config.get("MAX_UPLOAD_MB")}
     title = title or str(default_title)
@@ -55,7 +54,7 @@ def init_errors(app: Flask) -> None:
     """Register handlers for HTTP errors, CSRF failures, service refusals and crashes."""
 
     @app.errorhandler(CSRFError)
-    def _csrf(_e: CSRFError):  # type: ignore[no-untyped-def]
+    def _csrf(_e: CSRFError) -> ResponseReturnValue:
         return render_error(
             400,
             _("The form has expired or did not come from this site. Go back, reload the page and try again."),
@@ -63,12 +62,12 @@ def init_errors(app: Flask) -> None:
         )
 
     @app.errorhandler(ServiceError)
-    def _service(e: ServiceError):  # type: ignore[no-untyped-def]
+    def _service(e: ServiceError) -> ResponseReturnValue:
         db.session.rollback()
         return render_error(e.status, str(e.message))
 
     @app.errorhandler(HTTPException)
-    def _http(e: HTTPException):  # type: ignore[no-untyped-def]
+    def _http(e: HTTPException) -> ResponseReturnValue:
         code = e.code or 500
         if code in LOGGED_AS_ERRORS or code >= 500:
             # A missing stored object means the evidence store is damaged: the administrator must hear of it.
@@ -76,7 +75,7 @@ def init_errors(app: Flask) -> None:
         return render_error(code)
 
     @app.errorhandler(Exception)
-    def _crash(e: Exception):  # type: ignore[no-untyped-def]
+    def _crash(e: Exception) -> ResponseReturnValue:
         logger.exception("unhandled error on %s %s", request.method, request.path)
         db.session.rollback()
         return render_error(500)

@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from ..models.users import ROLES
+from ..labels import ROLE_LABELS
 
 
-def opts(pairs: object) -> list[SelectChoice]:
+def opts(pairs: Iterable[tuple[object, object]]) -> list[SelectChoice]:
     """(value, label) pairs as WTForms choices."""
-    return [SelectChoice(str(value), label) for value, label in pairs]  # type: ignore[attr-defined]
+    return [SelectChoice(str(value), label) for value, label in pairs]
 
 
 def role_choices() -> list[SelectChoice]:
     """Roles with translated labels."""
-    from .helpers import role_label
-
-    return opts((r, role_label(r)) for r in ROLES)
+    return opts(ROLE_LABELS.items())
 
 
 class LoginForm(FlaskForm):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
@@ -17,7 +18,7 @@ from ..labels import (
     STATUS_LABELS,
     VERSION_STATUS_LABELS,
 )
-from ..permissions import can
+from ..policy import current_scope
 from ..timeutil import as_utc
 
 
@@ -30,14 +31,14 @@ def fmt_datetime(value: datetime | None, fmt: str = "medium") -> str:
     """A stored UTC time shown in the organisation's zone and the user's language."""
     if value is None:
         return ""
-    return format_datetime(as_utc(value), fmt)
+    return str(format_datetime(as_utc(value), fmt))
 
 
 def fmt_date(value: date | datetime | None, fmt: str = "medium") -> str:
     """A calendar date in the user's language."""
     if value is None:
         return ""
-    return format_date(value, fmt)
+    return str(format_date(value, fmt))
 
 
 def fmt_size(num: int | None) -> str:
@@ -67,21 +68,22 @@ def safe_next(target: str | None, fallback: str) -> str:
 def current_lang() -> str:
     """The active language code ('es' or 'en')."""
     loc = get_locale()
-    return loc.language if loc else current_app.config["DEFAULT_LANGUAGE"]
+    return str(loc.language if loc else current_app.config["DEFAULT_LANGUAGE"])
 
 
 def init_helpers(app: Flask) -> None:
     """Register filters and globals."""
     app.jinja_env.filters.update(dt=fmt_datetime, d=fmt_date, size=fmt_size, num=format_decimal)
-    app.jinja_env.globals.update(can=can, role_label=role_label, di_labels=DI_LABELS, kind_labels=KIND_LABELS,
+    app.jinja_env.globals.update(role_label=role_label, di_labels=DI_LABELS, kind_labels=KIND_LABELS,
                                  status_labels=STATUS_LABELS, language_labels=LANGUAGE_LABELS,
                                  version_status_labels=VERSION_STATUS_LABELS,
                                  current_lang=current_lang)
 
     @app.context_processor
-    def _ctx() -> dict:
+    def _ctx() -> dict[str, Any]:
+        scope = current_scope()
         return {"org_name": app.config["ORG_NAME"], "request_path": request.full_path.rstrip("?"),
-                "nav_items": nav_items()}
+                "nav_items": nav_items(), "read_only_note": scope.user_id is not None and scope.read_only}
 
 
 NAV = (
@@ -92,17 +94,16 @@ NAV = (
     ("packs.index", "packs.", _l("Packs"), None),
     ("clauses.index", "clauses.", _l("Clauses"), None),
     ("audit.log", "audit.", _l("Audit log"), "view_audit_log"),
-    ("admin.users", "admin.", _l("Users"), "manage_users"),
+    ("users.index", "users.", _l("Users"), "manage_users"),
 )
 
 
-def nav_items() -> list[dict]:
+def nav_items() -> list[dict[str, Any]]:
     """Navigation for the areas; areas not built yet are shown disabled."""
-    from flask_login import current_user
-
+    scope = current_scope()
     items = []
     for endpoint, prefix, label, capability in NAV:
-        if capability and not can(current_user, capability):
+        if capability and not scope.can(capability):
             continue
         live = endpoint in current_app.view_functions
         items.append({"endpoint": endpoint if live else None, "prefix": prefix, "label": label})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import Flask, current_app, has_request_context, request, session
 from flask_login import current_user
 
@@ -10,22 +12,20 @@ from ..extensions import babel
 
 def select_locale() -> str:
     """The user's explicit choice, then their saved preference, then the browser's, then the default."""
-    languages = current_app.config["LANGUAGES"]
+    languages: tuple[str, ...] = current_app.config["LANGUAGES"]
     if not has_request_context():
         return cli_language(languages)
     chosen = session.get("lang")
     if chosen in languages:
-        return chosen
+        return str(chosen)
     if current_user and current_user.is_authenticated and current_user.language in languages:
-        return current_user.language
+        return str(current_user.language)
     best = request.accept_languages.best_match(languages)
-    return best or current_app.config["DEFAULT_LANGUAGE"]
+    return str(best or current_app.config["DEFAULT_LANGUAGE"])
 
 
 def cli_language(languages: tuple[str, ...]) -> str:
     """Command-line messages follow the terminal's locale (LC_ALL, LC_MESSAGES, LANG), English otherwise."""
-    import os
-
     for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(var, "")
         if value:
@@ -36,7 +36,7 @@ def cli_language(languages: tuple[str, ...]) -> str:
 
 def select_timezone() -> str:
     """Every page shows times in the organisation's zone."""
-    return current_app.config["TIMEZONE"]
+    return str(current_app.config["TIMEZONE"])
 
 
 def init_i18n(app: Flask) -> None:

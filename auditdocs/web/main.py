@@ -4,42 +4,42 @@ from __future__ import annotations
 
 import os
 
-from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import func, select, text
 
 from ..db import write_transaction
 from ..extensions import db
-from ..models import Clause, Standard, User
+from ..models import Clause, Standard
+from ..search import index_state
 from .dashboard import dashboard_context
 from .helpers import safe_next
+from .security import actor
 
 bp = Blueprint("main", __name__)
 
 
 @bp.route("/")
-def dashboard():  # type: ignore[no-untyped-def]
+def dashboard() -> ResponseReturnValue:
     """Landing page: what needs attention before the next audit."""
     return render_template("main/dashboard.html", **dashboard_context())
 
 
 @bp.route("/lang", methods=["POST"])
-def set_language():  # type: ignore[no-untyped-def]
+def set_language() -> ResponseReturnValue:
     """Remember the chosen language in the session (and on the account when logged in)."""
-    g.manual_transactions = True  # the user is loaded in a read; only the saved preference is a write
     lang = request.form.get("lang", "")
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
         if current_user.is_authenticated and current_user.language != lang:
             with write_transaction():
-                user = db.session.get(User, current_user.id)
-                if user is not None:
-                    user.language = lang
+                actor().language = lang
     return redirect(safe_next(request.form.get("next"), url_for("main.dashboard")))
 
 
 @bp.route("/healthz")
-def healthz():  # type: ignore[no-untyped-def]
+def healthz() -> ResponseReturnValue:
     """Machine-readable state of database, storage and index, without login."""
     checks: dict[str, object] = {}
     ok = True
@@ -59,8 +59,6 @@ def healthz():  # type: ignore[no-untyped-def]
     writable = os.access(data_dir, os.W_OK)
     ok = ok and writable
     checks["storage"] = {"status": "ok" if writable else "error"}
-    from ..search import index_state
-
     checks["index"] = index_state()
     body = {"status": "ok" if ok else "error", "checks": checks}
     return jsonify(body), (200 if ok else 503)

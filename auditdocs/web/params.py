@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, Map
 
 MAX_INT = 2**31 - 1  # fits an INTEGER column on SQLite and PostgreSQL
 MIN_YEAR, MAX_YEAR = 1990, 2100
@@ -32,6 +33,6 @@ def plausible_date(value: date | None) -> bool:
 class BoundedIntConverter(IntegerConverter):
     """`<int:...>` that refuses values a database integer cannot hold (404 instead of a 500)."""
 
-    def __init__(self, map, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_INT)
         super().__init__(map, *args, **kwargs)

@@ -1,20 +1,25 @@
-"""Login by default, read-only auditors, and security headers on every response."""
+"""Login by default, read-only scopes refused every write, capability checks, and security headers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any, TypeVar, cast
 
 from flask import Flask, Response, abort, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..db import SAFE_METHODS
-from ..extensions import db, login_manager
-from ..permissions import READ_ONLY_ROLES
+from ..db import SAFE_METHODS, end_read
+from ..extensions import login_manager
+from ..models import User
+from ..policy import current_scope
+from .errors import render_error
 
 # Endpoints an anonymous visitor may reach; everything else needs a login.
 PUBLIC_ENDPOINTS = {"auth.login", "main.set_language", "main.healthz", "static"}
-# Non-GET endpoints a read-only role may still call: they change no evidence and no record.
+# Non-GET endpoints a read-only scope may still call: they change no evidence and no record.
 READ_ONLY_WRITES = {"auth.logout", "main.set_language"}
 
 CSP = (
@@ -22,40 +27,51 @@ CSP = (
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def allow_read_only_write(endpoint: str) -> None:
-    """Let auditors call an endpoint that writes no evidence (e.g. building a pack)."""
-    READ_ONLY_WRITES.add(endpoint)
+def require(capability: str) -> Callable[[F], F]:
+    """Route decorator: 403 for a logged-in user whose scope lacks the capability."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_scope().can(capability):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return cast(F, wrapped)
+
+    return decorator
+
+
+def actor() -> User:
+    """The logged-in user's row, for services that record who acted."""
+    return cast(User, current_user._get_current_object())
 
 
 def init_security(app: Flask) -> None:
-    """Install the login gate, the auditor guard and the response headers."""
+    """Install the login gate, the read-only guard and the response headers."""
 
     @app.before_request
-    def _gate() -> Response | None:
+    def _gate() -> ResponseReturnValue | None:
         endpoint = request.endpoint
         if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
             return None
         if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        if (
-            current_user.role in READ_ONLY_ROLES
-            and request.method not in SAFE_METHODS
-            and endpoint not in READ_ONLY_WRITES
-        ):
+            refusal: ResponseReturnValue = login_manager.unauthorized()
+            return refusal
+        if current_scope().read_only and request.method not in SAFE_METHODS and endpoint not in READ_ONLY_WRITES:
             abort(403)
         if request.method not in SAFE_METHODS:
-            db.session.commit()  # end the login read before the body is parsed: no lock held meanwhile
+            end_read()  # close the login read before the body is parsed: no lock is held meanwhile
         return None
 
     @app.before_request
-    def _refuse_nul():  # type: ignore[no-untyped-def]
+    def _refuse_nul() -> ResponseReturnValue | None:
         # After the gate (nothing parsed for a visitor on the way to the login page), before CSRF. PostgreSQL
         # cannot store or compare text with NUL: a clear 400 here instead of a 500 from the first query.
         if has_nul(_request_texts()):
-            from .errors import render_error
-
             return render_error(400, _("The request contains characters that are not allowed (NUL)."))
         return None
 

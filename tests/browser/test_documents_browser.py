@@ -17,12 +17,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
-from support import audit_events
+from support import audit_events, version_from_file
 
 from auditdocs.db import write_transaction
 from auditdocs.extensions import db
 from auditdocs.models import Document, DocumentVersion, User
 from auditdocs.services import documents as svc
+from auditdocs.services.uploads import get_store
 
 pytestmark = [pytest.mark.sqlite_only, pytest.mark.browser]
 
@@ -95,7 +96,7 @@ def seed_document(app: Any, uploader: Any, path: Path, *, code: str, title: str 
     with app.app_context(), write_transaction():
         actor = db.session.get(User, uploader.id)
         doc = svc.create_document(code=code, title=title, kind="procedure", owner=actor, actor=actor)
-        svc.add_version(doc, svc.check_and_store(svc.Incoming.from_path(path)), actor=actor)
+        version_from_file(doc, path, actor=actor)
         doc_id = doc.id
     if approver is not None:
         with app.app_context(), write_transaction():
@@ -114,7 +115,7 @@ def document_count(app: Any) -> int:
 def stored_objects(app: Any) -> list[str]:
     """Committed blobs plus anything left in the store's temp area."""
     with app.app_context():
-        store = svc.get_store()
+        store = get_store()
         found = list(store.iter_hashes())
         if store.temp_dir.is_dir():
             found += [f"tmp/{p.name}" for p in store.temp_dir.iterdir()]
@@ -446,8 +447,8 @@ def test_auditor_reads_and_downloads_only(page, live_server, app, make_user, bro
     # A newer draft of the same document, and a document that only has a draft: neither is for the auditor.
     with app.app_context(), write_transaction():
         doc = db.session.get(Document, doc_id)
-        draft = svc.check_and_store(svc.Incoming.from_path(make_pdf(tmp_path, "manual-v2.pdf", tag="manual v2")))
-        svc.add_version(doc, draft, actor=db.session.get(User, rosa.id))
+        rosa_row = db.session.get(User, rosa.id)
+        version_from_file(doc, make_pdf(tmp_path, "manual-v2.pdf", tag="manual v2"), actor=rosa_row)
     seed_document(app, rosa, make_pdf(tmp_path, "borrador.pdf"), code="PR-QA-099", title="Solo borrador")
 
     browser_login(page, live_server, auditor)

@@ -1,23 +1,22 @@
-"""Query behind the document register: filters, sort and pagination over what the user may see."""
+"""The document register's query: filters, sort and pagination over what the user may see."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import UnaryExpression, or_, select
 from sqlalchemy.orm import selectinload
 
-from ..extensions import db
-from ..models import Document, User, document_clauses
-from ..models.documents import DOC_STATUSES, KINDS
-from ..permissions import can
-from ..services.visibility import visible_documents
-from ..timeutil import local_today
-from .document_forms import BulkClauseForm, clause_choices
-from .params import int_or_none
+from ...extensions import db
+from ...models import Document, User, document_clauses
+from ...models.documents import DOC_STATUSES, KINDS
+from ...policy import current_scope
+from ...timeutil import local_today
+from ..params import int_or_none
+from .forms import BulkClauseForm, clause_choices
 
-SORTS = {
+SORTS: dict[str, UnaryExpression[Any]] = {
     "code": Document.code.asc(),
     "title": Document.title.asc(),
     "review": Document.next_review_date.asc(),
@@ -26,11 +25,12 @@ SORTS = {
 PER_PAGE = 25
 
 
-def register_context(args: Mapping[str, str]) -> dict:
+def register_context(args: Mapping[str, str]) -> dict[str, Any]:
     """Everything the register template needs, from the query string."""
     today = local_today()
+    scope = current_scope()
     filters = {k: (args.get(k) or "").strip() for k in ("kind", "status", "clause", "owner", "due", "q", "sort")}
-    stmt = visible_documents(current_user)
+    stmt = scope.visible_documents()
     if filters["kind"] in KINDS:
         stmt = stmt.where(Document.kind == filters["kind"])
     if filters["status"] in DOC_STATUSES:
@@ -50,11 +50,11 @@ def register_context(args: Mapping[str, str]) -> dict:
         selectinload(Document.current_version), selectinload(Document.owner), selectinload(Document.clauses))
     page = db.paginate(stmt, page=int_or_none(args.get("page")) or 1, per_page=PER_PAGE, error_out=False)
     # Only owners of documents this user may see: a restricted document's owner is not listed to others.
-    visible_owner_ids = visible_documents(current_user).with_only_columns(Document.owner_id)
+    visible_owner_ids = scope.visible_documents().with_only_columns(Document.owner_id)
     owners = db.session.scalars(select(User).where(User.id.in_(visible_owner_ids)).order_by(User.name))
     choices = clause_choices()  # one query serves the filter and the bulk-mapping select
-    bulk = BulkClauseForm().fill(choices) if can(current_user, "map_clauses") else None
+    bulk = BulkClauseForm().fill(choices) if scope.can("map_clauses") else None
     query_args = {k: v for k, v in filters.items() if v}
     return {"page": page, "filters": filters, "sort": sort, "today": today, "owners": list(owners),
             "clause_choices": choices, "bulk_form": bulk, "query_args": query_args,
-            "kinds": KINDS, "statuses": DOC_STATUSES}
+            "kinds": KINDS, "statuses": DOC_STATUSES, "may_register": scope.can("upload_documents")}

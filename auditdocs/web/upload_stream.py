@@ -6,14 +6,16 @@ hashes and counts the file while writing it once to disk, so memory stays flat a
 
 from __future__ import annotations
 
-from typing import IO, Any
+from typing import IO
 
 from flask import Flask, current_app, g
 from flask import Request as FlaskRequest
+from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
 
-from ..services.documents import Incoming, get_store
+from ..services.uploads import Incoming, get_store
 from ..storage import BlobStore, BlobWriter, UploadTooLarge
+from .errors import render_error
 
 STREAMING_ENDPOINTS: set[str] = set()
 
@@ -31,7 +33,7 @@ class AuditdocsRequest(FlaskRequest):
         if self.endpoint in STREAMING_ENDPOINTS:
             writer = get_store().writer(current_app.config["MAX_UPLOAD_BYTES"])
             g.setdefault("blob_writers", []).append(writer)
-            return writer  # type: ignore[return-value]
+            return writer  # type: ignore[return-value]  # file-like enough for Werkzeug's parser
         return super()._get_file_stream(total_content_length, content_type, filename, content_length)
 
 
@@ -49,10 +51,9 @@ def incoming(file: FileStorage) -> Incoming:
     return Incoming(file.filename, writer)
 
 
-def init_uploads(app: Flask) -> None:
+def init_uploads(app: Flask, store: BlobStore) -> None:
     """Install the request class, the store, the stale-temp sweep and the cleanup of abandoned parts."""
     app.request_class = AuditdocsRequest
-    store = BlobStore(app.config["OBJECTS_DIR"])
     app.extensions["auditdocs.store"] = store
     store.sweep_temp()  # older than a day and not locked by a worker still writing
 
@@ -62,7 +63,5 @@ def init_uploads(app: Flask) -> None:
             writer.discard()  # no-op once committed
 
     @app.errorhandler(UploadTooLarge)
-    def _too_large(_e: UploadTooLarge) -> Any:
-        from .errors import render_error
-
+    def _too_large(_e: UploadTooLarge) -> ResponseReturnValue:
         return render_error(413)

@@ -6,10 +6,11 @@ import secrets
 
 from sqlalchemy import func, select
 
-from .extensions import db
-from .models import Clause, Standard, User
-from .services import clauses as clause_service
-from .services.users import create_user
+from ..extensions import db
+from ..models import Clause, Document, Standard, User
+from ..services import clauses as clause_service
+from ..services.users import create_user
+from . import documents
 
 DEMO_USERS = (
     ("admin@demo.auditdocs.test", "Carmen Quispe (Administración)", "admin"),
@@ -22,8 +23,6 @@ DEMO_USERS = (
 
 def has_data() -> bool:
     """True when the database already holds documents or users: demo data would mix with real data."""
-    from .models import Document
-
     return bool(db.session.scalar(select(func.count(Document.id)))
                 or db.session.scalar(select(func.count(User.id))))
 
@@ -60,7 +59,5 @@ def create_demo() -> list[tuple[str, str, str]]:
             "(ISO 9001:2015 4.3).",
             actor=qo,
         )
-    from . import demo_documents
-
-    demo_documents.create(users)
+    documents.create(users)
     return accounts

@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
-import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
-from flask import Flask
 from flask.cli import with_appcontext
 
-from .cli import writes
-from .extensions import db
-from .services import audit, integrity
-from .services import backup as bk
-from .services import restore as rs
-
-PROGRESS_MIN = 200  # below this many items the work is instant and a bar would only be noise
-
-
-@contextlib.contextmanager
-def progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
-    """A progress bar on stderr for large stores, so stdout stays machine-readable."""
-    if total <= PROGRESS_MIN:
-        yield lambda _n: None
-        return
-    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
-        yield bar.update
+from ..extensions import db
+from ..provision import initialise
+from ..services import audit, integrity
+from ..services import backup as bk
+from ..services import restore as rs
+from .common import progress, writes
 
 
 def _checkpoint(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[int, str] | None:
@@ -121,8 +106,6 @@ def backup_command(dest: Path) -> None:
 @writes
 def restore_command(src: Path) -> None:
     """Restore a backup into an empty data dir and database (app stopped), migrate, then verify."""
-    from .setup import initialise
-
     try:
         manifest = rs.read_manifest(src)
         reason = rs.target_not_empty()
@@ -152,7 +135,4 @@ def restore_command(src: Path) -> None:
         click.get_current_context().exit(1)
 
 
-def register(app: Flask) -> None:
-    """Attach the store commands to the app's CLI group."""
-    for command in (verify_command, checkpoint_command, gc_command, backup_command, restore_command):
-        app.cli.add_command(command)
+COMMANDS = (verify_command, checkpoint_command, gc_command, backup_command, restore_command)

@@ -7,17 +7,18 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from ..extensions import db
-from ..labels import CONFIDENTIALITY_LABELS, KIND_LABELS, LANGUAGE_LABELS
-from ..models import Clause, Standard, User
-from ..models.documents import CONFIDENTIALITY, KINDS, LANGUAGES
-from .forms import opts
-from .helpers import current_lang
+from ...extensions import db
+from ...labels import CONFIDENTIALITY_LABELS, KIND_LABELS, LANGUAGE_LABELS
+from ...models import Clause, Standard, User
+from ...models.documents import CONFIDENTIALITY, KINDS, LANGUAGES
+from ..forms import opts
+from ..helpers import current_lang
 
 
-def clause_choices() -> list:
+def clause_choices() -> list[SelectChoice]:
     """Every clause, written with its edition, in the user's language."""
     lang = current_lang()
     rows = db.session.execute(
@@ -26,7 +27,7 @@ def clause_choices() -> list:
     return opts((c.id, f"{code} {c.number} — {c.title(lang)}") for c, code in rows)
 
 
-def user_choices() -> list:
+def user_choices() -> list[SelectChoice]:
     """Active users who can own or receive a document."""
     users = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name)).all()
     return opts((u.id, f"{u.name} <{u.email}>") for u in users)
@@ -127,6 +128,6 @@ class BulkClauseForm(FlaskForm):
 
     clause = SelectField(_l("Clause"), coerce=int, choices=[])
 
-    def fill(self, choices: list | None = None) -> BulkClauseForm:
+    def fill(self, choices: list[SelectChoice] | None = None) -> BulkClauseForm:
         self.clause.choices = choices if choices is not None else clause_choices()
         return self

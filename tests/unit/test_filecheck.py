@@ -1,4 +1,4 @@
-"""Unit tests for upload validation (auditdocs.uploads)."""
+"""Unit tests for upload validation (auditdocs.filecheck)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from flask import Flask
 from flask_babel import Babel
 from flask_babel.speaklater import LazyString
 
-from auditdocs.uploads import (
+from auditdocs.filecheck import (
     DEFAULT_ALLOWED,
     UploadRejected,
     check_name,

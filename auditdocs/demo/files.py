@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from docx import Document as DocxDocument
+
 
 def write_docx(path: Path, title: str, paragraphs: list[str]) -> Path:
     """A real .docx (python-docx) with a heading and paragraphs."""
-    from docx import Document as DocxDocument
-
     doc = DocxDocument()
     doc.core_properties.title = title
     doc.add_heading(title, level=1)

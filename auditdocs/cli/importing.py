@@ -6,13 +6,13 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import with_appcontext
 
-from .extensions import db
-from .models.documents import KINDS
-from .services import import_plan, importer
-from .services.import_plan import Plan, Summary
+from ..extensions import db
+from ..models.documents import KINDS
+from ..services import import_plan, importer
+from ..services.import_plan import Plan, Summary
 
 HELP = """Import every file under DIR as controlled documents (one document per file, revisions as versions).
 
@@ -139,6 +139,4 @@ def _print_summary(folder: Path, summary: Summary, approver_email: str | None) -
         click.echo("Dry run: nothing was written.")
 
 
-def register(app: Flask) -> None:
-    """Attach `auditdocs import` to the command group."""
-    app.cli.add_command(import_command)
+COMMANDS = (import_command,)

@@ -6,15 +6,17 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import select
 
-from .demo_files import write_docx, write_pdf, write_text
-from .extensions import db
-from .models import Document, User
-from .services import documents as svc
-from .timeutil import local_today
+from ..extensions import db
+from ..models import Document, User
+from ..services import documents as svc
+from ..services.uploads import Incoming, ingest
+from ..timeutil import local_today
+from .files import write_docx, write_pdf, write_text
 
 Q, C = "ISO 9001:2015", "ISO 37001:2016"
 
@@ -140,8 +142,9 @@ def create(users: dict[str, User]) -> list[Document]:
                                       language=spec.language, confidentiality=spec.confidentiality,
                                       review_interval_months=spec.review_months, clauses=spec.clauses)
             for filename, label, note, effective in spec.versions:
-                checked = svc.check_and_store(svc.Incoming.from_path(_write(folder, spec, filename, label)))
-                version = svc.add_version(doc, checked, actor=author, change_note=note, revision_label=label)
+                upload = Incoming.from_path(_write(folder, spec, filename, label))
+                version = ingest(upload, partial(svc.add_version, doc, actor=author, change_note=note,
+                                                 revision_label=label))
                 if effective is not None:
                     svc.approve(version, actor=approver, effective_date=local_today() - timedelta(days=effective))
             if spec.withdraw:

@@ -1,25 +1,32 @@
-"""Upload intake: stream a file into the store's temp area, validate its name and content, commit it last.
+"""The one way evidence enters: stream into the store's temp area, check, write the rows, store the blob last.
 
 Why: a refused file must leave no row and no object behind, and the slow part (hashing, fsync) must happen
-before any database lock is taken.
+before any database lock is taken. Web uploads, `auditdocs import`, record attachments and the demo data all go
+through `ingest()`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from ..db import write_transaction
+from ..filecheck import DEFAULT_ALLOWED, UploadRejected, check_name, sniff
 from ..storage import BlobStore, BlobWriter, EmptyUpload, UploadTooLarge
-from ..uploads import DEFAULT_ALLOWED, UploadRejected, check_name, sniff
 from . import ServiceError
+
+T = TypeVar("T")
 
 
 def get_store() -> BlobStore:
     """The app's blob store (one per data dir)."""
-    return current_app.extensions["auditdocs.store"]
+    store: BlobStore = current_app.extensions["auditdocs.store"]
+    return store
 
 
 def allowed_extensions() -> tuple[str, ...]:
@@ -35,10 +42,9 @@ class Incoming:
     writer: BlobWriter
 
     @classmethod
-    def from_path(cls, path: object, filename: str | None = None) -> Incoming:
-        """Stream a local file into a writer (imports, demo data, tests)."""
-
-        path = Path(str(path))
+    def from_path(cls, source: str | Path, filename: str | None = None) -> Incoming:
+        """Stream a local file into a writer (demo data, tests)."""
+        path = Path(source)
         writer = get_store().writer(current_app.config["MAX_UPLOAD_BYTES"])
         try:
             with path.open("rb") as fh:
@@ -62,11 +68,7 @@ class Checked:
 
 
 def check_upload(incoming: Incoming) -> Checked:
-    """Validate name and content without storing; a refusal leaves no file behind.
-
-    The web views store the blob with `store` at the end of the transaction that adds its rows, so a refusal
-    in between (a withdrawn document, a duplicate code) leaves no orphan object either.
-    """
+    """Validate name and content without storing, and fsync the bytes; a refusal leaves no file behind."""
     writer = incoming.writer
     try:
         name, ext = check_name(incoming.filename, allowed_extensions())
@@ -88,7 +90,7 @@ def check_upload(incoming: Incoming) -> Checked:
     return Checked(name, mime, writer.sha256, writer.size, writer)
 
 
-def store(checked: Checked) -> Checked:
+def _store(checked: Checked) -> Checked:
     """Commit a checked upload's bytes into the store (fsync, rename; identical bytes are kept once)."""
     writer = checked.writer
     if writer is None:
@@ -103,12 +105,19 @@ def store(checked: Checked) -> Checked:
     return checked
 
 
-def discard(checked: Checked | None) -> None:
-    """Drop a checked upload that will not be used (no-op once stored)."""
-    if checked is not None and checked.writer is not None:
-        checked.writer.discard()
+def ingest(incoming: Incoming, write: Callable[[Checked], T]) -> T:
+    """Check the file (before any lock), write its rows in the write transaction, store the blob last, commit.
 
-
-def check_and_store(incoming: Incoming) -> Checked:
-    """Validate name and content, then commit the blob; a refusal leaves no file behind."""
-    return store(check_upload(incoming))
+    `write` adds the rows that reference the blob (a version, an attachment) and returns what the caller needs.
+    A refusal anywhere leaves no row and no object; a crash after the rename leaves at worst an orphan object,
+    which `verify` reports and `gc` quarantines, never a row without its file.
+    """
+    checked = check_upload(incoming)
+    try:
+        with write_transaction():
+            result = write(checked)
+            _store(checked)
+    finally:
+        if checked.writer is not None:
+            checked.writer.discard()  # a no-op once stored
+    return result

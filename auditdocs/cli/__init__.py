@@ -1,0 +1,16 @@
+"""The `auditdocs` command group: one module per area, attached to the app by create_app."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from . import accounts, database, importing, store
+
+AREAS = (database, accounts, store, importing)
+
+
+def register(app: Flask) -> None:
+    """Attach every command to app.cli (also reachable as `flask --app auditdocs ...`)."""
+    for area in AREAS:
+        for command in area.COMMANDS:
+            app.cli.add_command(command)

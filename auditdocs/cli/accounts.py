@@ -1,0 +1,52 @@
+"""Account commands: `create-user` and `users`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from ..db import write_transaction
+from ..extensions import db
+from ..models import ROLES, User
+from ..services.users import create_user, new_password
+from .common import writes
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice(ROLES), help="Role of the new account.")
+@click.option("--name", default="", help="Full name (default: the part of the e-mail before @).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+@writes
+def create_user_command(email: str, role: str, name: str, password_stdin: bool) -> None:
+    """Create an account."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    secret = new_password(password)
+    with write_transaction():
+        user = create_user(email, name, role, secret)
+        created = f"Created {user.email} ({user.role})."
+    click.echo(created)
+
+
+@click.command("users")
+@with_appcontext
+def users_command() -> None:
+    """List accounts with role and state."""
+    rows = db.session.scalars(select(User).order_by(User.email)).all()
+    if not rows:
+        click.echo("No users yet: run `auditdocs create-user EMAIL --role admin`.")
+        return
+    width = max(len(u.email) for u in rows)
+    for u in rows:
+        state = "active" if u.active else "disabled"
+        click.echo(f"{u.email:<{width}}  {u.role:<18}  {state:<8}  {u.name}")
+
+
+COMMANDS = (create_user_command, users_command)
