@@ -65,10 +65,10 @@ def base_overrides(data_dir: Path, uri: str, engine_options: dict | None = None)
 # -- files: real bytes of the kinds people upload --------------------------------------------------------------
 
 
-def pdf(tag: str = "ok", padding: int = 0) -> bytes:
-    """A small file that starts like a PDF (the tag makes its hash unique; padding makes it large)."""
-    return (b"%PDF-1.4\n% " + tag.encode() + b"\n1 0 obj << /Type /Catalog >> endobj\n"
-            + os.urandom(padding) + b"\ntrailer << >>\n%%EOF\n")
+def pdf(tag: str = "ok", padding: int = 0, *, binary: bool = False) -> bytes:
+    """Bytes that start like a PDF: the tag makes the hash unique, padding makes it large, binary adds NUL bytes."""
+    return (b"%PDF-1.4\n% " + tag.encode() + b"\n" + (b"\x00\x01\x02 binary\n" if binary else b"")
+            + b"1 0 obj << /Type /Catalog >> endobj\n" + os.urandom(padding) + b"\ntrailer << >>\n%%EOF\n")
 
 
 def docx(text: str, heading: str | None = None) -> bytes:
@@ -113,6 +113,15 @@ def new_document(client: Any, owner_id: int, **kwargs: Any) -> int:
     match = DOC_URL.match(urlsplit(resp.headers["Location"]).path)
     assert match, resp.headers["Location"]
     return int(match.group(1))
+
+
+def upload_version(client: Any, doc_id: int, content: bytes, filename: str = "version.pdf",
+                   headers: dict[str, str] | None = None, **fields: Any) -> Any:
+    """POST the new-version form of a document; returns the response (refusals are what some tests check)."""
+    data: dict[str, Any] = {"csrf_token": client.csrf_token(f"/documents/{doc_id}"),
+                            "file": (io.BytesIO(content), filename), **fields}
+    return client.post(f"/documents/{doc_id}/versions", data=data, content_type="multipart/form-data",
+                       headers=headers or {})
 
 
 EVENT_KEYS = ("actor_id", "object_id", "old", "new")
@@ -166,3 +175,28 @@ def stored_upload(path: Path) -> Any:
     checked = check_upload(Incoming.from_path(path))
     checked.writer.commit()
     return checked
+
+
+# -- documents through the services: setup that a test is not about ---------------------------------------------
+
+
+def seed_document(app: Any, uploader_id: int, path: Path, *, code: str, title: str = "Control de documentos",
+                  approver_id: int | None = None, owner_id: int | None = None, kind: str = "procedure",
+                  filename: str | None = None, **fields: Any) -> int:
+    """Setup through the services (as the import would): a document with version 1, approved if asked; its id."""
+    from auditdocs.db import write_transaction
+    from auditdocs.extensions import db
+    from auditdocs.models import User
+    from auditdocs.services import documents as svc
+
+    with app.app_context():
+        with write_transaction():
+            uploader = db.session.get(User, uploader_id)
+            owner = uploader if owner_id is None else db.session.get(User, owner_id)
+            doc = svc.create_document(code=code, title=title, kind=kind, owner=owner, actor=uploader, **fields)
+            version = version_from_file(doc, path, actor=uploader, filename=filename)
+            if approver_id is not None:
+                svc.approve(version, actor=db.session.get(User, approver_id))
+            doc_id = doc.id
+        db.session.remove()
+    return doc_id

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 from sqlalchemy import select
-from support import CSRFClient, twin_app
+from support import CSRFClient, new_document, pdf, twin_app, upload_version
 
 from auditdocs.extensions import db
 from auditdocs.models import AuditEvent
@@ -26,10 +26,6 @@ ROW = re.compile(r"<tr><td>(\d+)</td><td class=\"text-nowrap\">[^<]*</td><td>([^
                  r"\s*<td>([^<]*)</td>")
 CSV_HEADER = ["seq", "occurred_at_utc", "actor", "action", "object_type", "object_id", "old_values", "new_values",
               "ip", "prev_hash", "hash"]
-
-
-def pdf(tag: str) -> bytes:
-    return b"%PDF-1.4\n% " + tag.encode() + b"\n%%EOF\n"
 
 
 def login(client: Any, user: Any) -> Any:
@@ -55,15 +51,6 @@ def shown(client: Any, **filters: str) -> list[tuple[int, str, str, str]]:
     assert resp.status_code == 200
     return [(int(seq), html.unescape(actor), action, html.unescape(obj).strip())
             for seq, actor, action, obj in ROW.findall(resp.get_data(as_text=True))]
-
-
-def create_document(client: Any, owner_id: int, code: str, title: str = "Procedimiento") -> int:
-    data = {"code": code, "title": title, "kind": "procedure", "language": "es", "confidentiality": "normal",
-            "owner": str(owner_id), "review_interval_months": "12",
-            "csrf_token": client.csrf_token("/documents/new"), "file": (io.BytesIO(pdf(code)), f"{code}.pdf")}
-    resp = client.post("/documents/new", data=data, content_type="multipart/form-data")
-    assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
-    return int(resp.headers["Location"].rsplit("/", 1)[1])
 
 
 @pytest.fixture
@@ -120,9 +107,9 @@ def test_filters_by_user_object_and_action(app, admin_client, make_user):
     luis = make_user("compliance_officer", email="luis@example.org")
     rosa_client = login(app.test_client(), rosa)
     luis_client = login(app.test_client(), luis)
-    create_document(rosa_client, rosa.id, "PR-A")
-    create_document(luis_client, luis.id, "PR-B")
-    create_document(rosa_client, rosa.id, "PR-AB")
+    new_document(rosa_client, rosa.id, code="PR-A")
+    new_document(luis_client, luis.id, code="PR-B")
+    new_document(rosa_client, rosa.id, code="PR-AB")
     events = all_events(app)
 
     def expected(pred: Any) -> list[tuple[int, str, str, str]]:
@@ -202,7 +189,7 @@ def read_csv(resp: Any) -> list[list[str]]:
 
 def test_csv_export_has_a_header_and_every_event(app, admin_client, make_user):
     rosa = make_user("quality_officer")
-    create_document(login(app.test_client(), rosa), rosa.id, "PR-CSV-1", "Señalización y métodos")
+    new_document(login(app.test_client(), rosa), rosa.id, code="PR-CSV-1", title="Señalización y métodos")
     rows = read_csv(admin_client.get("/audit/export.csv"))
     events = all_events(app)
     assert rows[0] == CSV_HEADER
@@ -242,7 +229,7 @@ def test_csv_cells_that_could_run_as_formulas_are_neutralised(app, client, admin
 def test_a_document_title_that_looks_like_a_formula_cannot_start_a_cell(app, admin_client, make_user):
     rosa = make_user("quality_officer")
     title = '=HYPERLINK("http://evil.example","Procedimiento")'
-    create_document(login(app.test_client(), rosa), rosa.id, "PR-EVIL-1", title)
+    new_document(login(app.test_client(), rosa), rosa.id, code="PR-EVIL-1", title=title)
     rows = read_csv(admin_client.get("/audit/export.csv?object=PR-EVIL-1"))
     [create] = [r for r in rows[1:] if r[3] == "document.create"]
     assert json.loads(create[7])["title"] == title  # the title travels inside the JSON cell, intact
@@ -266,10 +253,8 @@ def test_each_state_change_produces_its_event(app, client, make_user, admin_clie
     assert client.post_form("/login", {"email": rosa.email, "password": "not her password"}).status_code == 401
     login(client, rosa)
     # upload (new document + a new version), approve, reject, mapping change, withdraw
-    doc_id = create_document(client, rosa.id, "PR-EV-1")
-    data = {"csrf_token": client.csrf_token(f"/documents/{doc_id}"), "file": (io.BytesIO(pdf("ev v2")), "v2.pdf")}
-    assert client.post(f"/documents/{doc_id}/versions", data=data,
-                       content_type="multipart/form-data").status_code == 302
+    doc_id = new_document(client, rosa.id, code="PR-EV-1")
+    assert upload_version(client, doc_id, pdf("ev v2"), "v2.pdf").status_code == 302
     jefa_client = login(app.test_client(), jefa)
     assert jefa_client.post_form(f"/documents/{doc_id}/versions/1/approve", {}, page="/").status_code == 302
     assert jefa_client.post_form(f"/documents/{doc_id}/versions/2/reject", {"reason": "Falta la firma"},

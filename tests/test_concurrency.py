@@ -15,7 +15,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 from sqlalchemy import select
-from support import CSRF_RE, PASSWORD
+from support import CSRF_RE, PASSWORD, pdf
 from werkzeug.serving import make_server
 
 from auditdocs.extensions import db
@@ -122,12 +122,6 @@ def server(app: Any) -> Iterator[int]:
         srv.server_close()
 
 
-def pdf_of(size: int, seed: bytes) -> bytes:
-    """A few MB that are distinct per browser (so each is a new blob) and cheap to make."""
-    block = hashlib.sha256(seed).digest() * 4096  # 128 KB
-    return (b"%PDF-1.4\n" + block * (size // len(block) + 1))[:size]
-
-
 def run_together(jobs: list[Any]) -> list[Any]:
     results: list[Any] = [None] * len(jobs)
     errors: list[BaseException] = []
@@ -162,7 +156,7 @@ def first_document(port: int, user: Any) -> int:
     body, ctype = author.multipart({"code": "PR-SAF-003", "title": "Visitas domiciliarias", "kind": "procedure",
                                     "language": "es", "confidentiality": "normal", "owner": str(user.id),
                                     "review_interval_months": "12", "csrf_token": author.token("/documents/new")},
-                                   "PR-SAF-003 v1.pdf", pdf_of(64 * 1024, b"v1"))
+                                   "PR-SAF-003 v1.pdf", pdf("v1", padding=64 * 1024))
     status, headers, page = author.request("POST", "/documents/new", body, {"Content-Type": ctype})
     assert status == 302, page[:2000]
     return int(urlsplit(headers["Location"]).path.rsplit("/", 1)[1])
@@ -179,7 +173,7 @@ def test_simultaneous_new_versions_of_one_document_all_succeed_with_distinct_num
         b = Browser(server)
         b.login(person.email)
         clients.append(b)
-    contents = [pdf_of(3 * MB + i, f"browser {i}".encode()) for i in range(browsers)]
+    contents = [pdf(f"browser {i}", padding=3 * MB) for i in range(browsers)]  # distinct: each a new blob
     barrier = threading.Barrier(browsers)
 
     def upload(i: int) -> Any:
@@ -246,7 +240,7 @@ def test_two_people_registering_the_same_code_at_once_get_one_document_and_a_cle
         body, ctype = b.multipart({"code": "PR-QA-777", "title": f"Registro {i}", "kind": "procedure",
                                    "language": "es", "confidentiality": "normal", "owner": str(people[i].id),
                                    "review_interval_months": "12", "csrf_token": b.token("/documents/new")},
-                                  f"registro {i}.pdf", pdf_of(2 * MB, f"same code {i}".encode()))
+                                  f"registro {i}.pdf", pdf(f"same code {i}", padding=2 * MB))
         return b.post_streamed("/documents/new", body, ctype, barrier, {"X-Requested-With": "XMLHttpRequest"})
 
     results = run_together([lambda i=i: register(i) for i in range(2)])

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import html
-import io
 import re
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from support import new_document, pdf, upload_version
 
 from auditdocs.db import write_transaction
 from auditdocs.extensions import db
 from auditdocs.models import Clause, Document, DocumentVersion, Standard
 from auditdocs.services.lifecycle import in_force
 from auditdocs.timeutil import local_today
-
-DOC_URL = re.compile(r"/documents/(\d+)$")
-
-
-def pdf(tag: str) -> bytes:
-    return b"%PDF-1.4\n% " + tag.encode() + b"\n%%EOF\n"
 
 
 def text_of(resp: Any) -> str:
@@ -31,20 +25,6 @@ def browser(app: Any, user: Any) -> Any:
     c = app.test_client()
     assert c.post_form("/login", {"email": user.email, "password": user.password}).status_code == 302
     return c
-
-
-def create(c: Any, owner_id: int, code: str, **fields: Any) -> int:
-    data = {"code": code, "title": f"Documento {code}", "kind": "procedure", "language": "es",
-            "confidentiality": "normal", "owner": str(owner_id), "review_interval_months": "12",
-            "csrf_token": c.csrf_token("/documents/new"), "file": (io.BytesIO(pdf(code)), f"{code}.pdf"), **fields}
-    resp = c.post("/documents/new", data=data, content_type="multipart/form-data")
-    assert resp.status_code == 302, text_of(resp)[:1000]
-    return int(DOC_URL.search(resp.headers["Location"]).group(1))
-
-
-def upload(c: Any, doc_id: int, tag: str) -> None:
-    data = {"csrf_token": c.csrf_token(f"/documents/{doc_id}"), "file": (io.BytesIO(pdf(tag)), f"{tag}.pdf")}
-    assert c.post(f"/documents/{doc_id}/versions", data=data, content_type="multipart/form-data").status_code == 302
 
 
 def approve(c: Any, doc_id: int, number: int, effective: date | None = None) -> Any:
@@ -67,7 +47,7 @@ def doc_row(app: Any, doc_id: int) -> Document:
 def test_only_owner_admin_or_quality_officer_edit_details_and_access(app, make_user):
     rosa, jefe = make_user("quality_officer"), make_user("quality_officer")
     luis, admin = make_user("compliance_officer"), make_user("admin")
-    doc_id = create(browser(app, rosa), rosa.id, "PR-QA-100")
+    doc_id = new_document(browser(app, rosa), rosa.id, code="PR-QA-100", title="Documento PR-QA-100")
 
     stranger = browser(app, luis)  # may upload, but neither owns nor approves
     assert stranger.get(f"/documents/{doc_id}/edit").status_code == 403
@@ -103,10 +83,10 @@ def test_only_owner_admin_or_quality_officer_edit_details_and_access(app, make_u
 def test_effective_dates_only_move_forward_and_in_force_follows_the_number(app, make_user):
     rosa, jefe = make_user("quality_officer"), make_user("quality_officer")
     author, approver = browser(app, rosa), browser(app, jefe)
-    doc_id = create(author, rosa.id, "PR-QA-200")
+    doc_id = new_document(author, rosa.id, code="PR-QA-200")
     today = today_of(app)
     assert approve(approver, doc_id, 1, today - timedelta(days=10)).status_code == 302
-    upload(author, doc_id, "v2")
+    assert upload_version(author, doc_id, pdf("v2")).status_code == 302
     resp = approve(approver, doc_id, 2, today - timedelta(days=400))
     assert resp.status_code == 400
     assert "cannot be earlier than that of version v1" in text_of(resp)
@@ -124,7 +104,7 @@ def test_dashboard_counts_are_not_capped_by_the_list(app, make_user, login_as):
     jefe = make_user("quality_officer")
     author, approver = app.test_client(), browser(app, jefe)
     assert author.post_form("/login", {"email": rosa.email, "password": rosa.password}).status_code == 302
-    ids = [create(author, rosa.id, f"PR-OV-{n:03d}") for n in range(23)]
+    ids = [new_document(author, rosa.id, code=f"PR-OV-{n:03d}") for n in range(23)]
     for doc_id in ids:
         assert approve(approver, doc_id, 1).status_code == 302
     with app.app_context(), write_transaction():
@@ -132,14 +112,14 @@ def test_dashboard_counts_are_not_capped_by_the_list(app, make_user, login_as):
     page = text_of(approver.get("/"))
     assert re.search(r'data-testid="overdue-count">23<', page)
     for doc_id in ids[:21]:
-        upload(author, doc_id, f"draft-{doc_id}")
+        assert upload_version(author, doc_id, pdf(f"draft-{doc_id}")).status_code == 302
     assert re.search(r'data-testid="pending-count">21<', text_of(approver.get("/")))
 
 
 def test_changing_the_review_interval_moves_the_next_review(app, make_user):
     rosa, jefe = make_user("quality_officer"), make_user("quality_officer")
     author, approver = browser(app, rosa), browser(app, jefe)
-    doc_id = create(author, rosa.id, "PR-QA-300")
+    doc_id = new_document(author, rosa.id, code="PR-QA-300")
     effective = today_of(app) - timedelta(days=40)
     assert approve(approver, doc_id, 1, effective).status_code == 302
     resp = author.post_form(f"/documents/{doc_id}/edit", {
@@ -157,7 +137,7 @@ def test_a_future_dated_approval_does_not_cover_a_clause_yet(app, make_user):
     with app.app_context():
         clause_id = db.session.scalar(select(Clause.id).join(Standard).where(
             Standard.slug == "iso9001_2015", Clause.number == "7.1.5.2"))
-    doc_id = create(author, rosa.id, "PR-CAL-900", clauses=[str(clause_id)])
+    doc_id = new_document(author, rosa.id, code="PR-CAL-900", clauses=[str(clause_id)])
     assert approve(approver, doc_id, 1, today_of(app) + timedelta(days=5)).status_code == 302
     page = text_of(author.get("/clauses/iso9001_2015/7.1.5.2"))
     assert 'data-testid="clause-gap"' in page and "Not yet in force" in page

@@ -17,13 +17,12 @@ import pytest
 from babel.dates import format_date
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from support import version_from_file
+from support import create_document, new_document, pdf, seed_document, upload_version, write
 
 from auditdocs.db import write_transaction
 from auditdocs.extensions import db
 from auditdocs.models import AuditEvent, Clause, Document, DocumentReview, DocumentVersion, Standard, User
 from auditdocs.services import audit
-from auditdocs.services import documents as svc
 
 DOC_URL = re.compile(r"^/documents/(\d+)$")
 REGISTER_ROW = re.compile(r'<td class="text-nowrap"><a href="/documents/(\d+)">([^<]+)</a>')
@@ -31,11 +30,6 @@ LIMA = ZoneInfo("America/Lima")  # the fixture's organisation time zone
 
 
 # -- helpers ----------------------------------------------------------------------------------------------
-
-
-def pdf(tag: str) -> bytes:
-    """A small PDF whose bytes differ per tag (the store deduplicates identical bytes)."""
-    return b"%PDF-1.4\n% " + tag.encode() + b"\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
 
 
 def today() -> date:
@@ -64,34 +58,6 @@ def client_for(app: Any, user: Any) -> Any:
     other = app.test_client()
     login(other, user)
     return other
-
-
-def create_document(client: Any, owner_id: int, *, code: str = "PR-QA-001", title: str = "Control de documentos",
-                    filename: str = "procedimiento.pdf", content: bytes | None = None, **fields: Any) -> Any:
-    data: dict[str, Any] = {
-        "code": code, "title": title, "kind": "procedure", "language": "es", "confidentiality": "normal",
-        "owner": str(owner_id), "review_interval_months": "12",
-        "csrf_token": client.csrf_token("/documents/new"),
-        "file": (io.BytesIO(content if content is not None else pdf(code)), filename),
-    }
-    data.update(fields)
-    return client.post("/documents/new", data=data, content_type="multipart/form-data")
-
-
-def new_document(client: Any, owner_id: int, **kwargs: Any) -> int:
-    resp = create_document(client, owner_id, **kwargs)
-    assert resp.status_code == 302, text_of(resp)[:2000]
-    match = DOC_URL.match(urlsplit(resp.headers["Location"]).path)
-    assert match, resp.headers["Location"]
-    return int(match.group(1))
-
-
-def upload_version(client: Any, doc_id: int, content: bytes, filename: str = "version.pdf",
-                   headers: dict[str, str] | None = None, **fields: Any) -> Any:
-    data: dict[str, Any] = {"csrf_token": client.csrf_token(f"/documents/{doc_id}"),
-                            "file": (io.BytesIO(content), filename), **fields}
-    return client.post(f"/documents/{doc_id}/versions", data=data, content_type="multipart/form-data",
-                       headers=headers or {})
 
 
 def approve(client: Any, doc_id: int, number: int, effective_date: str = "") -> Any:
@@ -591,20 +557,12 @@ def test_clause_page_lists_the_document_and_the_gap_closes_once_it_is_in_force(a
 
 
 def seed_documents(app: Any, author_id: int, approver_id: int, specs: list[dict[str, Any]], tmp_path: Any) -> None:
-    """Test setup through the services (as the import command would), one transaction per document."""
-    with app.app_context():
-        for i, spec in enumerate(specs):
-            path = tmp_path / f"seed-{i}.pdf"
-            path.write_bytes(pdf(f"seed {spec['code']}"))
-            with write_transaction():
-                author = db.session.get(User, author_id)
-                owner = db.session.get(User, spec.get("owner", author_id))
-                doc = svc.create_document(code=spec["code"], title=spec["title"], kind=spec.get("kind", "procedure"),
-                                          owner=owner, actor=author, clauses=spec.get("clauses", []))
-                version = version_from_file(doc, path, actor=author, filename=f"{spec['code']}.pdf")
-                if spec.get("approve"):
-                    svc.approve(version, actor=db.session.get(User, approver_id))
-        db.session.remove()
+    """The register's rows through the services, one document (and transaction) per spec."""
+    for i, spec in enumerate(specs):
+        seed_document(app, author_id, write(tmp_path / f"seed-{i}.pdf", pdf(f"seed {spec['code']}")),
+                      code=spec["code"], title=spec["title"], kind=spec.get("kind", "procedure"),
+                      owner_id=spec.get("owner"), clauses=spec.get("clauses", []), filename=f"{spec['code']}.pdf",
+                      approver_id=approver_id if spec.get("approve") else None)
 
 
 def codes(client: Any, query: str = "") -> list[str]:

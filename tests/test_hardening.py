@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import html
-import io
 import logging
 import re
 import threading
@@ -13,6 +12,7 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 from sqlalchemy import event, select
+from support import create_document, new_document, pdf
 
 from auditdocs.db import write_transaction
 from auditdocs.extensions import db
@@ -24,7 +24,6 @@ BIG = 2**64  # past any database integer
 JUST_TOO_BIG = 2**31  # one past what an INTEGER column holds
 NUL_MESSAGE = "The request contains characters that are not allowed (NUL)."
 NUL_MESSAGE_ES = "La solicitud contiene caracteres no permitidos (NUL)."
-DOC_URL = re.compile(r"^/documents/(\d+)$")
 REGISTER_ROW = re.compile(r'<td class="text-nowrap"><a href="/documents/(\d+)">([^<]+)</a>')
 OWNER_OPTION = re.compile(r'<select[^>]*id="f-owner"[^>]*>(.*?)</select>', re.S)
 
@@ -36,11 +35,6 @@ def text_of(resp: Any) -> str:
     return html.unescape(resp.get_data(as_text=True))
 
 
-def pdf(tag: str) -> bytes:
-    """A small PDF whose bytes differ per tag; it contains NUL bytes, as real files do."""
-    return b"%PDF-1.4\n% " + tag.encode() + b"\n\x00\x01\x02 binary\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
-
-
 def login(client: Any, user: Any) -> None:
     resp = client.post_form("/login", {"email": user.email, "password": user.password})
     assert resp.status_code == 302, text_of(resp)[:500]
@@ -50,25 +44,6 @@ def client_for(app: Any, user: Any) -> Any:
     other = app.test_client()
     login(other, user)
     return other
-
-
-def create_document(client: Any, owner_id: int, code: str, **fields: Any) -> Any:
-    data: dict[str, Any] = {
-        "code": code, "title": f"Documento {code}", "kind": "procedure", "language": "es",
-        "confidentiality": "normal", "owner": str(owner_id), "review_interval_months": "12",
-        "csrf_token": client.csrf_token("/documents/new"),
-        "file": (io.BytesIO(pdf(code)), f"{code}.pdf"),
-    }
-    data.update(fields)
-    return client.post("/documents/new", data=data, content_type="multipart/form-data")
-
-
-def new_document(client: Any, owner_id: int, code: str, **fields: Any) -> int:
-    resp = create_document(client, owner_id, code, **fields)
-    assert resp.status_code == 302, text_of(resp)[:2000]
-    match = DOC_URL.match(urlsplit(resp.headers["Location"]).path)
-    assert match, resp.headers["Location"]
-    return int(match.group(1))
 
 
 def register_codes(resp: Any) -> list[str]:
@@ -113,7 +88,7 @@ def admin(app: Any, make_user: Any) -> Any:
 
 @pytest.mark.parametrize("number", [BIG, JUST_TOO_BIG, 10**30])
 def test_ids_no_database_integer_holds_are_404(app, admin, number):
-    doc_id = new_document(admin, admin.user_id, "PR-INT-001")
+    doc_id = new_document(admin, admin.user_id, code="PR-INT-001")
     for url in (f"/documents/{number}", f"/documents/{number}/versions/1/download",
                 f"/documents/{doc_id}/versions/{number}/download", f"/admin/users/{number}"):
         resp = admin.get(url)
@@ -126,7 +101,7 @@ def test_ids_no_database_integer_holds_are_404(app, admin, number):
 
 @pytest.mark.parametrize("page", ["²", "¹", "٣", str(BIG), "99999999999999999999", "-1", "0", "1e3", " ", "x"])
 def test_odd_page_numbers_show_page_1(app, admin, page):
-    new_document(admin, admin.user_id, "PR-PAGE-001")
+    new_document(admin, admin.user_id, code="PR-PAGE-001")
     resp = admin.get(f"/documents/?page={quote(page)}")
     assert register_codes(resp) == ["PR-PAGE-001"], page
     resp = admin.get(f"/audit/?page={quote(page)}")
@@ -136,7 +111,7 @@ def test_odd_page_numbers_show_page_1(app, admin, page):
 
 @pytest.mark.parametrize("value", ["²", str(BIG), str(JUST_TOO_BIG), "99999999999999999999"])
 def test_odd_owner_and_clause_filters_are_ignored(app, admin, value):
-    new_document(admin, admin.user_id, "PR-FILTER-001")
+    new_document(admin, admin.user_id, code="PR-FILTER-001")
     for param in ("owner", "clause"):
         resp = admin.get(f"/documents/?{param}={quote(value)}")
         assert register_codes(resp) == ["PR-FILTER-001"], (param, value)
@@ -182,17 +157,19 @@ def test_nul_in_a_path_parameter_is_a_clear_400(app, client, login_as):
 
 
 def test_nul_in_form_fields_is_a_clear_400_but_file_contents_may_hold_nul(app, admin):
-    resp = create_document(admin, admin.user_id, "PR-NUL-001", title="Control\x00de documentos")
+    binary = pdf("PR-NUL-001", binary=True)
+    resp = create_document(admin, admin.user_id, code="PR-NUL-001", title="Control\x00de documentos", content=binary)
     assert_nul_refused(resp)
-    resp = create_document(admin, admin.user_id, "PR-NUL-001\x00")
+    resp = create_document(admin, admin.user_id, code="PR-NUL-001\x00", content=binary)
     assert_nul_refused(resp)
     with app.app_context():
         assert db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "document.create")) is None
         db.session.remove()
-    doc_id = new_document(admin, admin.user_id, "PR-NUL-002")  # the PDF itself has NUL bytes: fine
+    content = pdf("PR-NUL-002", binary=True)  # the PDF itself has NUL bytes: fine
+    doc_id = new_document(admin, admin.user_id, code="PR-NUL-002", content=content)
     resp = admin.get(f"/documents/{doc_id}/versions/1/download")
     try:
-        assert resp.status_code == 200 and resp.get_data() == pdf("PR-NUL-002")
+        assert resp.status_code == 200 and resp.get_data() == content
     finally:
         resp.close()
     resp = admin.post_form(f"/documents/{doc_id}/withdraw", {"reason": "obsoleto\x00"}, page="/")
@@ -249,9 +226,9 @@ def test_owner_filter_lists_only_owners_of_visible_documents(app, make_user):
     pedro = make_user("quality_officer", name="Pedro Compartido")
     maria = make_user("auditor", name="María Auditora")
     admin = client_for(app, admin_user)
-    new_document(admin, luis.id, "PR-OPEN-001")
-    new_document(admin, rosa.id, "PR-SECRET-001", confidentiality="restricted")
-    shared = new_document(admin, rosa.id, "PR-SECRET-002", confidentiality="restricted")
+    new_document(admin, luis.id, code="PR-OPEN-001")
+    new_document(admin, rosa.id, code="PR-SECRET-001", confidentiality="restricted")
+    shared = new_document(admin, rosa.id, code="PR-SECRET-002", confidentiality="restricted")
 
     assert owner_names(admin.get("/documents/")) == ["Luis Visible", "Rosa Reservada"]
     assert owner_names(client_for(app, rosa).get("/documents/")) == ["Luis Visible", "Rosa Reservada"]
@@ -276,7 +253,7 @@ def test_owner_filter_lists_only_owners_of_visible_documents(app, make_user):
 
 
 def test_a_missing_stored_file_is_410_with_advice_and_logged_as_error(app, admin, caplog):
-    doc_id = new_document(admin, admin.user_id, "PR-GONE-001")
+    doc_id = new_document(admin, admin.user_id, code="PR-GONE-001")
     with app.app_context():
         from auditdocs.models import DocumentVersion
 

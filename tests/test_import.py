@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from docx import Document as DocxDocument
 from sqlalchemy import func, select
+from support import docx, pdf, write
 
 from auditdocs.extensions import db
 from auditdocs.models import AuditEvent, Document, User
@@ -21,12 +21,6 @@ from auditdocs.services.import_plan import derived_code, guess_language, kind_fo
 VISITAS = "Procesos/SAF/PR-SAF-003 Visitas domiciliarias"
 POLITICA = "Procesos/Antisoborno/PO-ABS-001 Política antisoborno"
 REGISTRO = "Registros/Registro de capacitación 2025"
-
-
-def _docx(path: Path, text: str) -> None:
-    doc = DocxDocument()
-    doc.add_paragraph(text)
-    doc.save(str(path))
 
 
 def _xlsx(path: Path, marker: str) -> None:
@@ -39,10 +33,6 @@ def _xlsx(path: Path, marker: str) -> None:
     path.write_bytes(buf.getvalue())
 
 
-def _pdf(path: Path, text: str) -> None:
-    path.write_bytes(b"%PDF-1.4\n% " + text.encode() + b"\n%%EOF\n")
-
-
 def build_share(root: Path) -> Path:
     """A realistic shared drive: one folder per process, revisions, junk, bad files, a duplicate."""
     saf = root / "Procesos" / "SAF"
@@ -51,12 +41,12 @@ def build_share(root: Path) -> Path:
     copies = root / "Copias"
     for folder in (saf, abs_, reg, copies, root / ".git"):
         folder.mkdir(parents=True)
-    _docx(saf / "PR-SAF-003 Visitas domiciliarias v3.docx", "Visitas domiciliarias, versión 3")
-    _docx(saf / "PR-SAF-003 Visitas domiciliarias v4.docx", "Visitas domiciliarias, versión 4")
+    write(saf / "PR-SAF-003 Visitas domiciliarias v3.docx", docx("Visitas domiciliarias, versión 3"))
+    write(saf / "PR-SAF-003 Visitas domiciliarias v4.docx", docx("Visitas domiciliarias, versión 4"))
     (saf / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
     (saf / "~$-SAF-003 Visitas domiciliarias v4.docx").write_bytes(b"lock")
-    _pdf(abs_ / "PO-ABS-001 Política antisoborno Rev. 10.pdf", "politica rev 10")
-    _pdf(abs_ / "PO-ABS-001 Política antisoborno Rev. 2.pdf", "politica rev 2")
+    write(abs_ / "PO-ABS-001 Política antisoborno Rev. 10.pdf", pdf("politica rev 10"))
+    write(abs_ / "PO-ABS-001 Política antisoborno Rev. 2.pdf", pdf("politica rev 2"))
     (abs_ / "Informe de auditoría.pdf").write_text("this is plain text pretending to be a PDF\n")
     _xlsx(reg / "Registro de capacitación 2025.xlsx", "first")
     _xlsx(reg / "Registro de capacitación 2025 v2.xlsx", "second")
@@ -196,7 +186,7 @@ def test_rerun_skips_duplicates_and_appends_only_new_bytes(app, runner, make_use
     assert _n(again.output, "skipped as duplicate") == 9
 
     # A new revision appears on the share: only it is added, as version 3 of the same document.
-    _docx(share / "Procesos" / "SAF" / "PR-SAF-003_Visitas_domiciliarias_v5.docx", "versión 5")
+    write(share / "Procesos" / "SAF" / "PR-SAF-003_Visitas_domiciliarias_v5.docx", docx("versión 5"))
     for bad in ("programa.exe", "Registros/vacío.txt", "Procesos/Antisoborno/Informe de auditoría.pdf"):
         (share / bad).unlink()
     third = _import(runner, share)
@@ -223,7 +213,7 @@ def test_approve_as_makes_latest_revision_current(app, runner, make_user, share)
     assert "8 approved by" in result.output
 
     # An older revision found later stays a draft instead of replacing the approved one.
-    _pdf(share / "Procesos" / "Antisoborno" / "PO-ABS-001 Política antisoborno Rev. 9.pdf", "rev 9 found late")
+    write(share / "Procesos" / "Antisoborno" / "PO-ABS-001 Política antisoborno Rev. 9.pdf", pdf("rev 9 found late"))
     later = _import(runner, share, "--as", admin.email, "--approve-as", officer.email)
     politica = _docs(app)["PO-ABS-001"]
     assert politica["labels"] == ["Rev. 2", "Rev. 10", "Rev. 9"] and politica["current"] == "Rev. 10"
@@ -397,7 +387,7 @@ def test_withdrawn_document_takes_no_new_versions(app, runner, make_user, share)
         doc = db.session.scalar(select(Document).where(Document.code == "PR-SAF-003"))
         withdraw(doc, actor=db.session.get(User, officer.id), reason="Replaced by PR-SAF-010")
     blobs = _blobs(app)
-    _docx(share / "Procesos" / "SAF" / "PR-SAF-003 Visitas domiciliarias v5.docx", "versión 5")
+    write(share / "Procesos" / "SAF" / "PR-SAF-003 Visitas domiciliarias v5.docx", docx("versión 5"))
     result = _import(runner, share)
     assert "PR-SAF-003 Visitas domiciliarias v5.docx: The document PR-SAF-003 was withdrawn" in result.output
     assert _docs(app)["PR-SAF-003"]["labels"] == ["v3", "v4"] and _blobs(app) == blobs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import select, text
-from support import stored_upload, version_from_file
+from support import seed_document, stored_upload, version_from_file, write
 
 from auditdocs.db import write_transaction
 from auditdocs.extensions import db
@@ -29,16 +30,12 @@ def add_documents(app: Flask, tmp_path: Path, make_user: Any, n: int = 2, prefix
     """Create n approved documents through the services, one version each; return what a test needs."""
     author, approver = make_user("quality_officer"), make_user("quality_officer")
     out = []
-    with app.app_context(), write_transaction():
-        a, b = db.session.get(User, author.id), db.session.get(User, approver.id)
-        for i in range(1, n + 1):
-            path = tmp_path / f"{prefix}-{i:03d}.txt"
-            path.write_bytes(f"Procedure {i}\n{secrets.token_hex(1000)}".encode()[:1500])  # 1500 bytes each
-            doc = svc.create_document(code=f"{prefix}-{i:03d}", title=f"Procedure {i}", kind="procedure",
-                                      owner=a, actor=a)
-            version = version_from_file(doc, path, actor=a)
-            svc.approve(version, actor=b)
-            out.append({"code": doc.code, "sha": version.sha256, "size": version.size})
+    for i in range(1, n + 1):
+        code = f"{prefix}-{i:03d}"
+        data = f"Procedure {i}\n{secrets.token_hex(1000)}".encode()[:1500]  # 1500 bytes each
+        seed_document(app, author.id, write(tmp_path / f"{code}.txt", data), code=code, title=f"Procedure {i}",
+                      approver_id=approver.id)
+        out.append({"code": code, "sha": hashlib.sha256(data).hexdigest(), "size": len(data)})
     return out
 
 

@@ -15,7 +15,7 @@ from flask import Flask
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import DBAPIError
-from support import PG_URL, need, version_from_file
+from support import PG_URL, need, seed_document, write
 
 import config as app_config
 from auditdocs import create_app
@@ -207,18 +207,14 @@ def _allowed(app: Flask, *statements: str) -> None:
 
 def _evidence(app: Flask, make_user: Any, tmp_path: Path) -> None:
     """A document with an approved version, a clause and a review, written through the services."""
-    from auditdocs.models import User
+    from auditdocs.models import Document, User
     from auditdocs.services import documents as svc
 
     author, approver = make_user("quality_officer"), make_user("quality_officer")
-    path = tmp_path / "PR-QA-001.txt"
-    path.write_text("Control of documented information\n")
+    doc_id = seed_document(app, author.id, write(tmp_path / "PR-QA-001.txt", b"Control of documented information\n"),
+                           code="PR-QA-001", title="Control", approver_id=approver.id, clauses=["ISO 9001:2015 7.5"])
     with app.app_context(), write_transaction():
-        a, b = db.session.get(User, author.id), db.session.get(User, approver.id)
-        doc = svc.create_document(code="PR-QA-001", title="Control", kind="procedure", owner=a, actor=a,
-                                  clauses=["ISO 9001:2015 7.5"])
-        svc.approve(version_from_file(doc, path, actor=a), actor=b)
-        svc.record_review(doc, actor=b)
+        svc.record_review(db.session.get(Document, doc_id), actor=db.session.get(User, approver.id))
 
 
 IMMUTABLE_CHANGES = {

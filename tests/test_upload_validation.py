@@ -24,7 +24,7 @@ from babel.messages.pofile import read_po
 from flask import Flask
 from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
-from support import CSRFClient, twin_app
+from support import CSRFClient, pdf, twin_app
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
@@ -47,10 +47,6 @@ MSG_TOO_LARGE = "The file is larger than the limit of %(mb)s MB. Nothing was sav
 
 
 # -- hostile content, built in memory ----------------------------------------------------------------------------
-
-
-def pdf(tag: str = "ok") -> bytes:
-    return b"%PDF-1.4\n% " + tag.encode() + b"\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
 
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x00\x00\x00\x00:~\x9bU"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,18 +16,18 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
-from support import audit_events, version_from_file
+from support import audit_events, docx, pdf, seed_document, version_from_file, write
 
 from auditdocs.db import write_transaction
 from auditdocs.extensions import db
-from auditdocs.models import Document, DocumentVersion, User
-from auditdocs.services import documents as svc
+from auditdocs.models import Document, User
 from auditdocs.services.uploads import get_store
 
 pytestmark = [pytest.mark.sqlite_only, pytest.mark.browser]
 
 DOC_PAGE = re.compile(r"/documents/(\d+)$")
 BIG = 4 * 1024 * 1024  # large enough for real upload progress events, small enough for a quick test
+PURPOSE = "Propósito: asegurar que la información documentada esté controlada (ISO 9001 7.5)."
 
 # Installed on the upload page before submitting: records in sessionStorage (it survives the JS redirect) what
 # the progress area did, so the test asserts the final state without racing a fast local upload.
@@ -67,42 +66,7 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def make_docx(folder: Path, name: str, text: str) -> Path:
-    """A real Word document (python-docx), as a quality officer would upload."""
-    from docx import Document as WordDocument
-
-    word = WordDocument()
-    word.add_heading(text, level=1)
-    word.add_paragraph("Propósito: asegurar que la información documentada esté controlada (ISO 9001 7.5).")
-    path = folder / name
-    word.save(str(path))
-    return path
-
-
-def make_pdf(folder: Path, name: str, size: int = 0, tag: str = "") -> Path:
-    """A file that starts like a PDF; `size` bytes of random padding make it large."""
-    body = b"%PDF-1.7\n% " + (tag or name).encode() + b"\n" + os.urandom(size) + b"\n%%EOF\n"
-    path = folder / name
-    path.write_bytes(body)
-    return path
-
-
-# -- data made through the services (what each test is not about) -----------------------------------
-
-
-def seed_document(app: Any, uploader: Any, path: Path, *, code: str, title: str = "Control de documentos",
-                  approver: Any = None) -> int:
-    """A document with version 1 uploaded by `uploader`, approved by `approver` when given; returns its id."""
-    with app.app_context(), write_transaction():
-        actor = db.session.get(User, uploader.id)
-        doc = svc.create_document(code=code, title=title, kind="procedure", owner=actor, actor=actor)
-        version_from_file(doc, path, actor=actor)
-        doc_id = doc.id
-    if approver is not None:
-        with app.app_context(), write_transaction():
-            version = db.session.scalar(select(DocumentVersion).where(DocumentVersion.document_id == doc_id))
-            svc.approve(version, actor=db.session.get(User, approver.id))
-    return doc_id
+# -- what the store and the database hold -----------------------------------------------------------------
 
 
 def document_count(app: Any) -> int:
@@ -198,7 +162,8 @@ def clause_value(page: Any, prefix: str) -> str:
 
 def test_rosa_registers_a_document_in_spanish(page, live_server, app, make_user, browser_login, tmp_path):
     rosa = make_user("quality_officer", name="Rosa Quispe")
-    word = make_docx(tmp_path, "Procedimiento de control de documentos.docx", "Control de documentos")
+    word = write(tmp_path / "Procedimiento de control de documentos.docx",
+                 docx(PURPOSE, heading="Control de documentos"))
 
     browser_login(page, live_server, rosa)
     switch_language(page, "es")
@@ -323,7 +288,7 @@ def test_fixing_the_file_in_the_same_form_after_a_refusal(page, live_server, app
     error = page.locator("form[data-upload-progress] [data-upload-error]")
     expect(error).to_be_visible()
 
-    page.set_input_files("#file", str(make_pdf(tmp_path, "lista.pdf")))
+    page.set_input_files("#file", str(write(tmp_path / "lista.pdf", pdf("lista"))))
     assert submit_upload(page, "create-document", "/documents/new").status == 200
     page.wait_for_url(DOC_PAGE)
     expect(page.get_by_test_id("doc-code")).to_have_text("FO-QA-010")
@@ -337,7 +302,7 @@ def test_another_officer_approves_and_the_uploader_cannot(page, live_server, app
                                                           other_browser, tmp_path):
     rosa = make_user("quality_officer", name="Rosa Quispe")
     jorge = make_user("quality_officer", name="Jorge Ramos")
-    doc_id = seed_document(app, rosa, make_pdf(tmp_path, "politica.pdf"), code="PO-QA-001",
+    doc_id = seed_document(app, rosa.id, write(tmp_path / "politica.pdf", pdf("politica")), code="PO-QA-001",
                            title="Política de calidad")
 
     # Rosa (Spanish) sees her own draft without an Approve button; she may still reject (withdraw) it.
@@ -381,9 +346,10 @@ def test_new_version_supersedes_and_old_one_stays_downloadable(page, live_server
                                                                other_browser, tmp_path):
     rosa = make_user("quality_officer", name="Rosa Quispe")
     jorge = make_user("quality_officer", name="Jorge Ramos")
-    first = make_docx(tmp_path, "PR-QA-003 Visitas v1.docx", "Visitas domiciliarias")
-    second = make_pdf(tmp_path, "PR-QA-003 Visitas v2.pdf", size=BIG)
-    doc_id = seed_document(app, rosa, first, code="PR-QA-003", title="Visitas domiciliarias", approver=jorge)
+    first = write(tmp_path / "PR-QA-003 Visitas v1.docx", docx(PURPOSE, heading="Visitas domiciliarias"))
+    second = write(tmp_path / "PR-QA-003 Visitas v2.pdf", pdf("visitas v2", padding=BIG))
+    doc_id = seed_document(app, rosa.id, first, code="PR-QA-003", title="Visitas domiciliarias",
+                           approver_id=jorge.id)
 
     # Rosa uploads version 2 from the document page (XHR with the progress bar), in Spanish.
     browser_login(page, live_server, rosa)
@@ -442,14 +408,16 @@ def test_auditor_reads_and_downloads_only(page, live_server, app, make_user, bro
     rosa = make_user("quality_officer", name="Rosa Quispe")
     jorge = make_user("quality_officer", name="Jorge Ramos")
     auditor = make_user("auditor", name="Alicia Auditora")
-    approved = make_pdf(tmp_path, "manual.pdf", tag="manual v1")
-    doc_id = seed_document(app, rosa, approved, code="MA-QA-001", title="Manual de calidad", approver=jorge)
+    approved = write(tmp_path / "manual.pdf", pdf("manual v1"))
+    doc_id = seed_document(app, rosa.id, approved, code="MA-QA-001", title="Manual de calidad",
+                           approver_id=jorge.id)
     # A newer draft of the same document, and a document that only has a draft: neither is for the auditor.
     with app.app_context(), write_transaction():
         doc = db.session.get(Document, doc_id)
         rosa_row = db.session.get(User, rosa.id)
-        version_from_file(doc, make_pdf(tmp_path, "manual-v2.pdf", tag="manual v2"), actor=rosa_row)
-    seed_document(app, rosa, make_pdf(tmp_path, "borrador.pdf"), code="PR-QA-099", title="Solo borrador")
+        version_from_file(doc, write(tmp_path / "manual-v2.pdf", pdf("manual v2")), actor=rosa_row)
+    seed_document(app, rosa.id, write(tmp_path / "borrador.pdf", pdf("borrador")), code="PR-QA-099",
+                  title="Solo borrador")
 
     browser_login(page, live_server, auditor)
     expect(page.get_by_test_id("read-only-note")).to_be_visible()
@@ -499,7 +467,7 @@ def test_oversize_upload_is_refused_in_spanish(page, live_server, app, make_user
     page.goto(f"{live_server}/documents/new")
     page.fill("#code", "RE-QA-050")
     page.fill("#title", "Fotos de la auditoría")
-    page.set_input_files("#file", str(make_pdf(tmp_path, "fotos.pdf", size=size)))
+    page.set_input_files("#file", str(write(tmp_path / "fotos.pdf", pdf("fotos", padding=size))))
     console_errors.allow(r"status of 413")
     resp = submit_upload(page, "create-document", "/documents/new")
     assert resp.status == 413
@@ -526,7 +494,7 @@ def test_document_page_labels_point_to_their_own_fields(page, live_server, app, 
     """With a draft open for approval, clicking "Effective date" or "Reason" must focus that form's field."""
     rosa = make_user("quality_officer", name="Rosa Quispe")
     jorge = make_user("quality_officer", name="Jorge Ramos")
-    doc_id = seed_document(app, rosa, make_pdf(tmp_path, "a.pdf"), code="PR-QA-020")
+    doc_id = seed_document(app, rosa.id, write(tmp_path / "a.pdf", pdf("a")), code="PR-QA-020")
     browser_login(page, live_server, jorge)
     open_document(page, live_server, doc_id)
     page.get_by_test_id("approve-open-1").click()
