@@ -1,9 +1,10 @@
 """Engine tuning and the one way to write: SQLite pragmas, BEGIN IMMEDIATE for writers, a guard on stray writes.
 
-Every write (web, CLI, import, demo) runs inside `write_transaction()`. On SQLite the transaction it opens begins
-IMMEDIATE, so a writer waits for the lock up front instead of failing half-way with "database is locked"; the read
-that came before (the login gate, a capability check, a form's choices) is closed first, so no lock is held while a
-request body is parsed or a password hashed.
+Every web write runs inside `write_transaction()`, and so do the services that span a transaction of their own
+(uploads, imports, demo data); long CLI commands that commit as they go (gc, import, init) run in writer mode
+instead. On SQLite a write transaction begins IMMEDIATE, so a writer waits for the lock up front instead of failing
+half-way with "database is locked"; the read that came before (the login gate, a capability check, a form's
+choices) is closed first, so no lock is held while a request body is parsed or a password hashed.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from flask import has_request_context
+from flask import g, has_request_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, scoped_session
@@ -22,7 +23,8 @@ from .extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _immediate: ContextVar[bool] = ContextVar("auditdocs_immediate", default=False)
-_in_write: ContextVar[bool] = ContextVar("auditdocs_in_write", default=False)
+_IN_WRITE = "auditdocs.in_write"  # on the session's info: re-entrancy belongs to a session, not to a thread
+SCOPE_KEY = "_auditdocs_scope"  # the request's cached access scope (auditdocs.policy), dropped when a read ends
 
 
 class StrayWrite(RuntimeError):
@@ -39,22 +41,36 @@ def wants_immediate() -> bool:
     return _immediate.get()
 
 
+def in_write_transaction() -> bool:
+    """True inside write_transaction() on this context's session."""
+    return bool(db.session().info.get(_IN_WRITE))
+
+
 def end_read() -> None:
-    """Close the current read transaction, so the next one starts afresh (as a writer, inside a write block)."""
+    """Close the current read transaction, so the next one starts afresh (as a writer, inside a write block).
+
+    The request's access scope goes with it: the next check re-reads the user, so a role changed while a long
+    upload was streaming counts (the row is read again, under the lock when writing)."""
     db.session.commit()
+    if has_request_context():
+        g.pop(SCOPE_KEY, None)
 
 
 @contextmanager
 def write_transaction() -> Iterator[scoped_session[Any]]:
     """Run a write in its own transaction (BEGIN IMMEDIATE on SQLite), commit it, roll back on any error.
 
-    Re-entrant: a block inside another joins it, and the outermost block commits.
+    A block inside another is a savepoint: if it fails, only its own changes are undone and the error goes on to
+    the outer block, which decides; the outermost block commits.
     """
-    if _in_write.get():
-        yield db.session
+    session = db.session()
+    if session.info.get(_IN_WRITE):
+        with session.begin_nested():
+            yield db.session
         return
     end_read()
-    tokens = (_in_write.set(True), _immediate.set(True))
+    token = _immediate.set(True)
+    session.info[_IN_WRITE] = True
     try:
         yield db.session
         db.session.commit()
@@ -62,13 +78,23 @@ def write_transaction() -> Iterator[scoped_session[Any]]:
         db.session.rollback()
         raise
     finally:
-        _immediate.reset(tokens[1])
-        _in_write.reset(tokens[0])
+        session.info.pop(_IN_WRITE, None)
+        _immediate.reset(token)
+
+
+@contextmanager
+def outside_writes() -> Iterator[None]:
+    """Code run from inside a write (change subscribers) starts its own transactions as if none were open."""
+    token = _immediate.set(False)
+    try:
+        yield
+    finally:
+        _immediate.reset(token)
 
 
 def _refuse_stray_writes(session: Session, _context: Any, _instances: Any) -> None:
     """A request that would flush changes outside write_transaction() fails loudly instead of losing them."""
-    if has_request_context() and not _in_write.get() and (session.new or session.dirty or session.deleted):
+    if has_request_context() and not session.info.get(_IN_WRITE) and (session.new or session.dirty or session.deleted):
         raise StrayWrite("rows changed outside write_transaction(): wrap the write in it")
 
 

@@ -22,6 +22,7 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
+from .db import outside_writes
 from .extensions import db
 
 logger = logging.getLogger(__name__)
@@ -56,17 +57,21 @@ def subscribe(app: Flask, subscriber: Subscriber) -> Callable[[], None]:
 
 
 def _deliver(session: Session) -> None:
-    """after_commit: every change of the committed transaction, in announcement order, to each subscriber."""
+    """after_commit of the outermost transaction (a released savepoint commits nothing yet): every change, in
+    announcement order, to each subscriber."""
+    if session.in_nested_transaction():
+        return
     pending = session.info.pop(_PENDING, None)
     if not pending or not has_app_context():
         return
     changes = tuple(change for _transaction, change in pending)
-    for subscriber in list(current_app.extensions.get(_SUBSCRIBERS, ())):
-        try:
-            subscriber(changes)
-        except Exception:
-            logger.exception("change subscriber %r failed on %d change(s); the committed change stands",
-                             subscriber, len(changes))
+    with outside_writes():
+        for subscriber in list(current_app.extensions.get(_SUBSCRIBERS, ())):
+            try:
+                subscriber(changes)
+            except Exception:
+                logger.exception("change subscriber %r failed on %d change(s); the committed change stands",
+                                 subscriber, len(changes))
 
 
 def _within(transaction: SessionTransaction | None, undone: SessionTransaction) -> bool:
@@ -88,10 +93,17 @@ def _forget(session: Session, previous_transaction: SessionTransaction) -> None:
         pending[:] = [(t, c) for t, c in pending if not _within(t, previous_transaction)]
 
 
+def _drop_leftovers(session: Session, transaction: SessionTransaction) -> None:
+    """after_transaction_end of the outermost transaction: nothing announced outlives it (a close without commit)."""
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
+
+
 def install() -> None:
     """Hook delivery into the session (once per process: there is one session factory)."""
     hooks: tuple[tuple[str, Callable[..., Any]], ...] = (("after_commit", _deliver),
-                                                          ("after_soft_rollback", _forget))
+                                                          ("after_soft_rollback", _forget),
+                                                          ("after_transaction_end", _drop_leftovers))
     for name, hook in hooks:
         if not event.contains(db.session, name, hook):
             event.listen(db.session, name, hook)

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
 
+from .db import SCOPE_KEY
 from .models import Document, DocumentVersion, Revisioned, User, document_shares
 from .models.documents import EVER_APPROVED
 from .models.users import ADMIN, AUDITOR, COMPLIANCE_OFFICER, QUALITY_OFFICER
@@ -35,7 +36,6 @@ CAPABILITIES: dict[str, frozenset[str]] = {
 READ_ONLY_ROLES = frozenset({AUDITOR})
 APPROVED_ONLY_ROLES = frozenset({AUDITOR})
 RECORDED_ACCESS_ROLES = frozenset({AUDITOR})
-_SCOPE_KEY = "_auditdocs_scope"
 
 Refusal = Any  # a lazily translated message saying why not; None when allowed
 
@@ -74,8 +74,8 @@ class AccessScope:
 
     @classmethod
     def of(cls, user: User | None) -> AccessScope:
-        """The scope of a user (an anonymous visitor sees nothing and may do nothing)."""
-        if user is None or not getattr(user, "is_authenticated", False):
+        """The scope of a user (an anonymous visitor or a disabled account sees nothing and may do nothing)."""
+        if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
             return cls(user_id=None)
         role = user.role
         return cls(user_id=user.id,
@@ -210,12 +210,13 @@ class AccessScope:
 
 
 def current_scope() -> AccessScope:
-    """The scope of the person making this request, computed once per request."""
+    """The scope of the person making this request: computed once, and again after each read ends (db.end_read), so
+    a check after a long upload or inside the write transaction reads the user's current row."""
     user_id = current_user.id if current_user and current_user.is_authenticated else None
-    cached: AccessScope | None = g.get(_SCOPE_KEY)
+    cached: AccessScope | None = g.get(SCOPE_KEY)
     if cached is None or cached.user_id != user_id:
         cached = AccessScope.of(current_user._get_current_object() if user_id is not None else None)
-        setattr(g, _SCOPE_KEY, cached)
+        setattr(g, SCOPE_KEY, cached)
     return cached
 
 

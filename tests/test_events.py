@@ -177,3 +177,45 @@ def test_a_write_outside_write_transaction_fails_loudly_and_changes_nothing(stra
     assert client.post_form("/_test/proper", {}, page="/").status_code == 200
     with stray_routes.app_context():
         assert db.session.get(User, user.id).name == "Renamed inside"
+
+
+def test_a_released_savepoint_delivers_nothing_until_the_outer_commit(app, make_user, recorder):
+    user = make_user("quality_officer")
+    recorder.batches.clear()
+    with app.app_context(), pytest.raises(RuntimeError), write_transaction():
+        announce("user", user.id, "outer")
+        with write_transaction():  # a savepoint, released here
+            announce("user", user.id, "inner")
+        assert recorder.batches == []
+        raise RuntimeError("the outer write fails after the savepoint was released")
+    assert recorder.batches == []
+
+
+def test_an_inner_block_that_fails_undoes_only_its_own_changes(app, make_user, recorder):
+    user = make_user("quality_officer")
+    recorder.batches.clear()
+    with app.app_context(), write_transaction():
+        db.session.get(User, user.id).name = "Kept"
+        announce("user", user.id, "kept")
+        with pytest.raises(RuntimeError), write_transaction():
+            db.session.get(User, user.id).language = "en"
+            announce("user", user.id, "undone")
+            raise RuntimeError("the inner step fails; the outer block goes on")
+    with app.app_context():
+        row = db.session.get(User, user.id)
+        assert (row.name, row.language) == ("Kept", None)
+    assert recorder.batches == [(Change("user", user.id, "kept"),)]
+
+
+def test_a_subscriber_may_write_in_a_transaction_of_its_own(app, make_user):
+    def renamer(changes: Sequence[Change]) -> None:
+        with app.app_context():
+            with write_transaction():
+                for change in changes:
+                    db.session.get(User, change.id).name = "Renamed by a subscriber"
+            db.session.remove()
+
+    subscribe(app, renamer)
+    user = make_user("quality_officer")
+    with app.app_context():
+        assert db.session.get(User, user.id).name == "Renamed by a subscriber"

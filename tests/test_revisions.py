@@ -7,12 +7,13 @@ import hashlib
 import json
 import threading
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import Date, MetaData, String, select, text
+from sqlalchemy import Date, DateTime, MetaData, Numeric, String, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from support import audit_events, pdf, write
@@ -288,3 +289,59 @@ def test_verify_finds_an_attachment_row_changed_behind_the_trail(app, findings, 
     assert result.exit_code == 1
     assert (f"attachment {attachment_id} (test_finding {record_id}, otro.pdf): original_filename is 'otro.pdf' in "
             "the database but 'acta.pdf' in its audit event") in result.output
+
+
+class Inspection(Revisioned, _TestBase):
+    """A record with a time and a decimal: what the database stores is what a revision must hold."""
+
+    __tablename__ = "test_inspections"
+    __entity_type__ = "test_inspection"
+    __revision_fields__ = ("seen_at", "score", "tags")
+    __edit_capability__ = "upload_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    score: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    tags: Mapped[str] = mapped_column(String(200))
+
+
+@pytest.fixture
+def inspections(app: Flask) -> Iterator[type[Inspection]]:
+    with app.app_context():
+        _TestBase.metadata.create_all(db.engine)
+    unregister = register_record_type(Inspection)
+    try:
+        yield Inspection
+    finally:
+        unregister()
+        with app.app_context():
+            db.session.remove()
+            _TestBase.metadata.drop_all(db.engine)
+
+
+def test_a_revision_holds_what_the_database_stores(app, inspections, make_user, runner):
+    """A time given in UTC and a decimal given with fewer places are stored normalised; the snapshot is taken after
+    that, so verify does not cry tamper and a second save of the same values adds no revision."""
+    luis = make_user("compliance_officer")
+    with app.app_context(), write_transaction():
+        record = Inspection(seen_at=datetime(2026, 3, 2, 14, 0, tzinfo=UTC), score=Decimal("1.5"), tags="a")
+        db.session.add(record)
+        db.session.flush()
+        first = revisions.save(record, actor=db.session.get(User, luis.id))
+        record_id, number = record.id, first.number
+    assert number == 1
+    with app.app_context():
+        stored = json.loads(revisions.latest("test_inspection", record_id).snapshot)
+        assert stored["seen_at"] == "2026-03-02T14:00:00.000000Z" and stored["score"] == "1.50"
+    with app.app_context(), write_transaction():
+        record = db.session.get(Inspection, record_id)
+        record.score = Decimal("1.50")
+        assert revisions.save(record, actor=db.session.get(User, luis.id)).number == 1
+    assert _verify(runner).exit_code == 0
+
+
+def test_sets_hash_the_same_in_every_process():
+    from auditdocs.services.audit import canonical_json
+
+    assert canonical_json({"roles": {"b", "a", "c"}}) == canonical_json({"roles": {"c", "a", "b"}}) == \
+        '{"roles":["a","b","c"]}'

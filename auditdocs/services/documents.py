@@ -159,12 +159,12 @@ def approve(version: DocumentVersion, *, actor: User, effective_date: date | Non
     """Approve a draft (not by its uploader); it supersedes the previous approved version."""
     doc = version.document
     scope = scope_of(actor)
-    if not scope.can("approve_documents"):
+    if not scope.can("approve_documents"):  # not an approver at all: said before anything about the version
         _allow(scope.refuse_approve(version))
     if version.status != "draft":
         raise ServiceError(_l("Only a draft can be approved; this version is %(status)s.",
                               status=str(VERSION_STATUS_LABELS[version.status]).lower()), 409)
-    _allow(scope.refuse_approve(version))
+    _allow(scope.refuse_approve(version))  # segregation of duties
     _lock_document(doc, version)
     if version.status != "draft":  # decided by someone else meanwhile
         raise ServiceError(_l("Only a draft can be approved; this version is %(status)s.",

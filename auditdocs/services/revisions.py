@@ -48,7 +48,8 @@ def _digest(snapshot_json: str) -> str:
 
 
 def _lock(record: Revisioned) -> None:
-    """Serialise saves of one record (PostgreSQL: advisory lock; SQLite writers hold BEGIN IMMEDIATE)."""
+    """Serialise saves of one record (PostgreSQL: advisory lock; on SQLite, saves run inside write_transaction() or
+    a writer command, which hold BEGIN IMMEDIATE; the unique (type, id, number) constraint backs both)."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(:ns, hashtext(:key))"),
                            {"ns": _PG_LOCK, "key": f"{record.__entity_type__}:{record.id}"})
@@ -68,6 +69,8 @@ def save(record: Revisioned, *, actor: User | None, note: str | None = None) -> 
     """
     _lock(record)
     entity_type = record.__entity_type__
+    db.session.flush()
+    db.session.refresh(record, attribute_names=list(record.__revision_fields__))  # what the database really holds
     data = snapshot(record)
     body = audit.canonical_json(data)
     previous = latest(entity_type, record.id)
@@ -113,7 +116,8 @@ def diff(older: RecordRevision | None, newer: RecordRevision) -> list[FieldChang
 
 
 def as_of(entity_type: str, entity_id: int, when: date | datetime) -> RecordRevision | None:
-    """The revision in effect at a moment; a date means the whole of that day where the organisation is."""
+    """The revision in effect at a moment (a naive datetime is taken as UTC); a date means the whole of that day
+    where the organisation is."""
     if isinstance(when, datetime):
         condition = RecordRevision.created_at <= as_utc(when)
     else:

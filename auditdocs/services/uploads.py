@@ -109,8 +109,9 @@ def ingest(incoming: Incoming, write: Callable[[Checked], T]) -> T:
     """Check the file (before any lock), write its rows in the write transaction, store the blob last, commit.
 
     `write` adds the rows that reference the blob (a version, an attachment) and returns what the caller needs.
-    A refusal anywhere leaves no row and no object; a crash after the rename leaves at worst an orphan object,
-    which `verify` reports and `gc` quarantines, never a row without its file.
+    A refusal leaves no row and no object. Inside an outer write block this is a savepoint the outer block commits;
+    if anything fails after the rename (a crash, the commit, a later step of the outer block) the object is at worst
+    an orphan, which `verify` reports and `gc` quarantines: never a row without its file.
     """
     checked = check_upload(incoming)
     try:
