@@ -70,6 +70,8 @@ class Config:
         self.SESSION_COOKIE_SECURE = _env_bool("AUDITDOCS_SECURE_COOKIES", False)
         self.PREFERRED_URL_SCHEME = "https" if self.SESSION_COOKIE_SECURE else "http"
         self.BEHIND_PROXY = _env_bool("AUDITDOCS_BEHIND_PROXY", False)
+        self.SESSION_IDLE_MINUTES = float(_env("AUDITDOCS_SESSION_IDLE_MINUTES", "30") or 30)
+        self.SESSION_MAX_HOURS = float(_env("AUDITDOCS_SESSION_MAX_HOURS", "12") or 12)
         self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {"pool_pre_ping": True}
 
     SESSION_COOKIE_HTTPONLY = True

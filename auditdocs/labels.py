@@ -30,5 +30,14 @@ VERSION_STATUS_LABELS = {
     "superseded": _l("Superseded"), "obsolete": _l("Obsolete"),
 }
 
-__all__ = ["CONFIDENTIALITY_LABELS", "DI_LABELS", "KIND_LABELS", "LANGUAGE_LABELS", "ROLE_LABELS",
-           "STATUS_LABELS", "VERSION_STATUS_LABELS"]
+COUNTER_LABELS = {
+    "login_failed": _l("Failed logins"), "login_throttled": _l("Throttled logins"),
+    "not_found": _l("Asked for what they may not see"), "forbidden": _l("Tried what they may not do"),
+}
+SESSION_END_LABELS = {
+    "logout": _l("Logged out"), "idle": _l("Timed out (no activity)"), "expired": _l("Expired"),
+    "ended": _l("Ended by you or an administrator"), "revoked": _l("Ended: the account changed"),
+}
+
+__all__ = ["CONFIDENTIALITY_LABELS", "COUNTER_LABELS", "DI_LABELS", "KIND_LABELS", "LANGUAGE_LABELS", "ROLE_LABELS",
+           "SESSION_END_LABELS", "STATUS_LABELS", "VERSION_STATUS_LABELS"]

@@ -9,6 +9,7 @@ identical bytes should be stored exactly once.  Objects live at
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import os
@@ -25,6 +26,7 @@ CHUNK_SIZE = 1024 * 1024
 OBJECT_MODE = 0o444
 TEMP_DIR_NAME = "tmp"
 TEMP_SUFFIX = ".part"
+TEMP_GRACE_SECONDS = 60.0
 
 _HASH_RE = re.compile(r"[0-9a-f]{64}")
 
@@ -37,11 +39,47 @@ class UploadTooLarge(Exception):
         self.limit = limit
 
 
+class StoreUnwritable(OSError):
+    """The store could not take the bytes: disk full, quota reached, file too large for the filesystem, or I/O."""
+
+    @property
+    def out_of_space(self) -> bool:
+        """Space (or a size limit) rather than a failing device: waiting or freeing space helps."""
+        return self.errno in OUT_OF_SPACE
+
+
+OUT_OF_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+UNWRITABLE = OUT_OF_SPACE | {errno.EIO}
+
+
+@contextlib.contextmanager
+def _writing() -> Iterator[None]:
+    """Report a full or failing disk as StoreUnwritable (keeping errno), anything else as it is."""
+    try:
+        yield
+    except StoreUnwritable:
+        raise
+    except OSError as exc:
+        if exc.errno in UNWRITABLE:
+            raise StoreUnwritable(exc.errno, exc.strerror) from exc
+        raise
+
+
 class EmptyUpload(Exception):
     """Raised for a zero-byte stream, because empty evidence proves nothing."""
 
     def __init__(self) -> None:
         super().__init__("upload is empty")
+
+
+@dataclass(frozen=True)
+class TempFile:
+    """A file in the temp area: its size, age and whether a live writer still holds it."""
+
+    name: str
+    size: int
+    age_seconds: float
+    locked: bool
 
 
 @dataclass(frozen=True)
@@ -174,12 +212,10 @@ class BlobStore:
             return False
         return secrets.compare_digest(actual, sha256)
 
-    def sweep_temp(self, max_age_seconds: float = 86400) -> int:
-        """Delete abandoned temp files, skipping young ones and ones still being written."""
+    def _temp_entries(self) -> Iterator[tuple[Path, int, os.stat_result]]:
+        """Each regular temp file with an open descriptor (closed after the caller's step) and its stat."""
         if not self.temp_dir.is_dir():
-            return 0
-        removed = 0
-        now = time.time()
+            return
         for entry in self.temp_dir.iterdir():
             try:
                 fd = os.open(entry, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
@@ -187,17 +223,40 @@ class BlobStore:
                 continue
             try:
                 info = os.fstat(fd)
-                if not stat.S_ISREG(info.st_mode) or now - info.st_mtime < max_age_seconds:
-                    continue
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    continue  # another worker is still writing it
-                with contextlib.suppress(FileNotFoundError):
-                    entry.unlink()
-                    removed += 1
+                if stat.S_ISREG(info.st_mode):
+                    yield entry, fd, info
             finally:
                 os.close(fd)
+
+    @staticmethod
+    def _writer_alive(fd: int) -> bool:
+        """A writer holds an exclusive lock on its temp file until it commits or discards it."""
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+
+    def temp_files(self) -> list[TempFile]:
+        """What sits in the temp area: uploads in progress and leftovers of interrupted ones."""
+        now = time.time()
+        return [TempFile(entry.name, info.st_size, max(0.0, now - info.st_mtime), self._writer_alive(fd))
+                for entry, fd, info in self._temp_entries()]
+
+    def sweep_temp(self, max_age_seconds: float = TEMP_GRACE_SECONDS) -> int:
+        """Delete temp files whose writer is gone (no lock on them), once older than a short grace period.
+
+        The grace covers the instant between a writer creating its file and locking it; a crashed writer's lock
+        goes with its process, so its leftovers are removed at the next start-up or gc, not a day later."""
+        removed = 0
+        now = time.time()
+        for entry, fd, info in self._temp_entries():
+            if now - info.st_mtime < max_age_seconds or self._writer_alive(fd):
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                entry.unlink()
+                removed += 1
         return removed
 
     def quarantine(self, sha256: str, dest: Path) -> Path:
@@ -225,9 +284,12 @@ class BlobWriter:
         """Create the temp file (never named after the client's file) and lock it against the sweeper."""
         self.store = store
         self.max_bytes = max_bytes
-        _makedirs_durable(store.temp_dir)
+        self.stored_mtime_ns: int | None = None  # set when the bytes are renamed into place
+        with _writing():
+            _makedirs_durable(store.temp_dir)
         self.path = store.temp_dir / f"{secrets.token_hex(16)}{TEMP_SUFFIX}"
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        with _writing():
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX)
         self._file = os.fdopen(fd, "w+b")
         self._digest = hashlib.sha256()
@@ -246,7 +308,8 @@ class BlobWriter:
             self.discard()
             raise UploadTooLarge(self.max_bytes)
         self._digest.update(data)
-        return self._file.write(data)
+        with _writing():
+            return self._file.write(data)
 
     def seek(self, offset: int, whence: int = 0) -> int:
         """Werkzeug rewinds a finished part; after that the content is sealed."""
@@ -261,12 +324,14 @@ class BlobWriter:
         return self._file.read(n)
 
     def flush(self) -> None:
-        self._file.flush()
+        with _writing():
+            self._file.flush()
 
     def sync(self) -> None:
         """Flush the bytes to disk now, so the later commit is only a rename (short under a database lock)."""
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        with _writing():
+            self._file.flush()
+            os.fsync(self._file.fileno())
         self._synced = True
 
     @property
@@ -293,13 +358,15 @@ class BlobWriter:
             sha256 = self.sha256
             final = self.store.path_for(sha256)
             reuse = self._touch_existing(final)
-            if reuse == "touched":
-                self.path.unlink()
-            else:
-                os.chmod(self._file.fileno(), OBJECT_MODE)
-                _makedirs_durable(final.parent)
-                os.replace(self.path, final)
-                _fsync_dir(final.parent)
+            with _writing():
+                if reuse == "touched":
+                    self.path.unlink()
+                else:
+                    os.chmod(self._file.fileno(), OBJECT_MODE)
+                    _makedirs_durable(final.parent)
+                    os.replace(self.path, final)
+                    _fsync_dir(final.parent)
+                self.stored_mtime_ns = final.stat().st_mtime_ns
             created = reuse == "absent"
         except BaseException:
             self.discard()
@@ -329,7 +396,8 @@ class BlobWriter:
             with contextlib.suppress(FileNotFoundError):
                 self.path.unlink()
         if not self._file.closed:
-            self._file.close()
+            with contextlib.suppress(OSError):  # close without flushing: the bytes are unwanted, and may not fit
+                self._file.raw.close()
 
     def close(self) -> None:
         """Closing without commit discards (Werkzeug closes request files at the end)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -33,6 +33,11 @@ def org_tz() -> ZoneInfo:
 def to_local(value: datetime) -> datetime:
     """Convert a stored time to the organisation's time zone for display."""
     return as_utc(value).astimezone(org_tz())
+
+
+def end_of_local_day(day: date) -> datetime:
+    """The last moment of a calendar day where the organisation is, in UTC ("access until 31 March" includes it)."""
+    return (datetime.combine(day + timedelta(days=1), time.min, org_tz()) - timedelta(microseconds=1)).astimezone(UTC)
 
 
 def local_today() -> date:

@@ -8,10 +8,14 @@ module or conftest below tests/. The fixtures stay in conftest.py.
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import io
 import json
 import os
 import re
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,6 +23,9 @@ from urllib.parse import urlsplit
 import pytest
 from docx import Document as WordDocument
 from flask.testing import FlaskClient
+from werkzeug.datastructures import FileStorage
+from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.test import encode_multipart
 
 PG_URL = os.environ.get("AUDITDOCS_TEST_DATABASE_URL", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -93,8 +100,19 @@ def write(path: Path, data: bytes) -> Path:
 DOC_URL = re.compile(r"^/documents/(\d+)$")
 
 
+def post_in_memory(client: Any, url: str, data: dict[str, Any], headers: dict[str, str] | None = None) -> Any:
+    """A browser-like multipart post, encoded in memory (the test client spools big bodies to a temp file that it
+    never closes when the server refuses the body unread)."""
+    fields = {k: FileStorage(v[0], filename=v[1], content_type="application/octet-stream")
+              if isinstance(v, tuple) else v for k, v in data.items()}
+    boundary, body = encode_multipart(fields)
+    return client.post(url, input_stream=io.BytesIO(body), content_type=f'multipart/form-data; boundary="{boundary}"',
+                       headers=headers or {})
+
+
 def create_document(client: Any, owner_id: int, *, code: str = "PR-QA-001", title: str = "Control de documentos",
-                    filename: str = "procedimiento.pdf", content: bytes | None = None, **fields: Any) -> Any:
+                    filename: str = "procedimiento.pdf", content: bytes | None = None,
+                    headers: dict[str, str] | None = None, **fields: Any) -> Any:
     """POST the new-document form with its first version; returns the response."""
     data: dict[str, Any] = {
         "code": code, "title": title, "kind": "procedure", "language": "es", "confidentiality": "normal",
@@ -103,7 +121,7 @@ def create_document(client: Any, owner_id: int, *, code: str = "PR-QA-001", titl
         "file": (io.BytesIO(content if content is not None else pdf(code)), filename),
     }
     data.update(fields)
-    return client.post("/documents/new", data=data, content_type="multipart/form-data")
+    return post_in_memory(client, "/documents/new", data, headers)
 
 
 def new_document(client: Any, owner_id: int, **kwargs: Any) -> int:
@@ -200,3 +218,80 @@ def seed_document(app: Any, uploader_id: int, path: Path, *, code: str, title: s
             doc_id = doc.id
         db.session.remove()
     return doc_id
+
+
+# -- real HTTP: the app on a local port, for what the test client cannot do (slow bodies, no spooling) --------------
+
+BOUNDARY = "auditdocs-test-boundary"
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+@contextlib.contextmanager
+def serve(app: Any) -> Iterator[int]:
+    """Serve the app on a free local port in a thread; yields the port."""
+    httpd = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield httpd.server_port
+    finally:
+        httpd.shutdown()
+        thread.join(5)
+
+
+def multipart_body(fields: dict[str, str], filename: str, content: bytes) -> bytes:
+    """A browser's form post with one file part (named "file"), built in memory."""
+    body = b"".join(f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+                    for k, v in fields.items())
+    body += (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+             "Content-Type: application/octet-stream\r\n\r\n").encode()
+    return body + content + f"\r\n--{BOUNDARY}--\r\n".encode()
+
+
+def open_post(port: int, client: Any, url: str, length: int) -> http.client.HTTPConnection:
+    """Start a multipart POST as the test client's logged-in user; the caller sends the body and reads the reply."""
+    cookie = client.get_cookie("session")
+    assert cookie is not None, "log the test client in first"
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.putrequest("POST", url)
+    conn.putheader("Cookie", f"session={cookie.value}")
+    conn.putheader("Content-Type", f"multipart/form-data; boundary={BOUNDARY}")
+    conn.putheader("Content-Length", str(length))
+    conn.endheaders()
+    return conn
+
+
+def post_over_http(app: Any, client: Any, url: str, fields: dict[str, str], file: tuple[str, bytes]) -> tuple[int, str]:
+    """POST a form with a file over real HTTP as the test client's user; returns (status, body)."""
+    body = multipart_body(fields, *file)
+    with serve(app) as port:
+        conn = open_post(port, client, url, len(body))
+        conn.send(body)
+        response = conn.getresponse()
+        text = response.read().decode()
+        conn.close()
+    return response.status, text
+
+
+NOTHING_LEFT = {"documents": 0, "objects": [], "temp": []}
+
+
+def what_is_left(app: Any) -> dict[str, Any]:
+    """Document rows, stored objects and temp files: what a refused upload must not leave behind."""
+    from sqlalchemy import func, select
+
+    from auditdocs.extensions import db
+    from auditdocs.models import Document
+    from auditdocs.services.uploads import get_store
+
+    with app.app_context():
+        store = get_store()
+        documents = db.session.scalar(select(func.count(Document.id)))
+        temp = sorted(p.name for p in store.temp_dir.iterdir()) if store.temp_dir.is_dir() else []
+        objects = list(store.iter_hashes())
+        db.session.remove()
+    return {"documents": documents, "objects": objects, "temp": temp}

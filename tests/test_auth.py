@@ -12,7 +12,8 @@ from support import audit_events
 from auditdocs.db import write_transaction
 from auditdocs.extensions import db
 from auditdocs.models import User
-from auditdocs.services.users import MAX_FAILURES, set_active
+from auditdocs.services.security import PAIR_LIMIT
+from auditdocs.services.users import set_active
 
 LOGIN_ERROR_RE = re.compile(r'data-testid="login-error">([^<]*)<')
 
@@ -114,7 +115,7 @@ def test_login_is_throttled_after_five_failures(app, client, make_user):
     user = make_user("quality_officer")
     other = make_user("quality_officer")
     variants = [user.email, user.email.upper(), f" {user.email}", user.email.capitalize(), user.email]
-    assert len(variants) == MAX_FAILURES == 5
+    assert len(variants) == PAIR_LIMIT == 5
     for email in variants:
         assert _login(client, email, "guess-guess-guess").status_code == 401
 

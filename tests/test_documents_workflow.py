@@ -659,7 +659,7 @@ def test_download_is_an_attachment_with_an_rfc6266_filename_the_stored_mime_type
     doc2 = new_document(client, rosa.id, code="PR-TXT", filename="notas.txt", content=b"<script>alert(1)</script>\n")
     status, body, headers = download(client, doc2, 1)
     assert status == 200 and headers["Content-Type"].startswith("text/plain")
-    assert headers["Content-Disposition"].startswith("attachment;") and 'filename=notas.txt' in \
+    assert headers["Content-Disposition"].startswith("attachment;") and 'filename="notas.txt"' in \
         headers["Content-Disposition"]
     assert headers["X-Content-Type-Options"] == "nosniff"
 
@@ -763,14 +763,16 @@ def test_every_auditor_view_and_download_is_recorded_and_nothing_else_changes(ap
     assert ana.get("/documents/").status_code == 200
     assert ana.get("/").status_code == 200
     assert ana.get("/clauses/iso9001_2015/4.3").status_code == 200
-    assert ana.get(f"/documents/{ids['draft_only']}").status_code == 404  # a refused view leaves no receipt
+    assert ana.get(f"/documents/{ids['draft_only']}").status_code == 404  # no access receipt: a probe record
     assert download(ana, ids["approved"], 2)[0] == 404
 
     new = [e for e in events(app) if e["seq"] > seq]
     assert [(e["action"], e["object_id"], e["actor_id"]) for e in new] == [
         ("document.view", "PR-OK", ana_user.id),
         ("version.download", "PR-OK#1", ana_user.id),
+        ("access.not_found", str(ana_user.id), ana_user.id),  # both refusals: one event for the window
     ]
+    assert new[2]["new"]["first"] == f"/documents/{ids['draft_only']}"
     v1 = versions(app, ids["approved"])[0]
     assert new[1]["new"] == {"sha256": v1["sha256"]}
     assert snapshot(app) == before
@@ -801,7 +803,7 @@ def test_a_forbidden_action_on_a_visible_document_is_403_and_changes_nothing(app
     assert resp.status_code == 403
     assert "Your role does not allow this action. Nothing was changed." in text_of(resp)
     assert snapshot(app) == before
-    assert [e for e in events(app) if e["seq"] > seq] == []
+    assert [e["action"] for e in events(app) if e["seq"] > seq] == ["access.forbidden"]  # who tried, once
 
 
 def test_a_non_existent_document_or_version_is_404(app, client, login_as):

@@ -19,6 +19,7 @@ from auditdocs.extensions import db
 from auditdocs.models import AuditEvent, User
 from auditdocs.services import audit
 from auditdocs.services import users as users_service
+from auditdocs.services.security import PAIR_LIMIT
 
 BIG = 2**64  # past any database integer
 JUST_TOO_BIG = 2**31  # one past what an INTEGER column holds
@@ -385,7 +386,7 @@ def test_a_successful_login_writes_only_after_the_password_check(app, client, ma
 
 def test_throttling_still_answers_429(app, client, make_user):
     user = make_user("quality_officer")
-    for _ in range(users_service.MAX_FAILURES):
+    for _ in range(PAIR_LIMIT):
         assert client.post_form("/login", {"email": user.email, "password": "wrong-password"}).status_code == 401
     resp = client.post_form("/login", {"email": user.email, "password": user.password})
     assert resp.status_code == 429

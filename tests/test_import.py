@@ -28,7 +28,8 @@ def _xlsx(path: Path, marker: str) -> None:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
-                    'package/2006/content-types"/>')
+                    'package/2006/content-types"><Override PartName="/xl/workbook.xml" ContentType="application/'
+                    'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>')
         zf.writestr("xl/workbook.xml", f'<?xml version="1.0"?><workbook><!-- {marker} --></workbook>')
     path.write_bytes(buf.getvalue())
 

@@ -17,7 +17,8 @@ ROLES = ("admin", "quality_officer", "compliance_officer", "auditor")
 PUBLIC = {"auth.login", "main.set_language", "main.healthz", "static"}
 # The only non-GET endpoints an auditor may call. A later feature that lets auditors write something that
 # is not evidence (a pack, an access receipt) must add its endpoint here on purpose, or this matrix fails.
-AUDITOR_MAY_WRITE = {"auth.logout", "main.set_language"}
+AUDITOR_MAY_WRITE = {"auth.logout", "main.set_language",
+                     "account.end_session", "account.end_others"}  # ending one's own sessions is no evidence
 # The login form is public; a logged-in user who posts to it is sent to the dashboard and nothing happens
 # (test_logged_in_user_posting_to_login_keeps_their_identity proves it, and the snapshot below would catch it).
 AUDITOR_MAY_WRITE_HARMLESS = {"auth.login"}
@@ -70,14 +71,20 @@ def _methods(rule: Any) -> list[str]:
     return sorted(rule.methods - {"HEAD", "OPTIONS"})
 
 
+# Operational security state that refused requests are meant to change: failed logins, refusal counters, sessions.
+OPERATIONAL = {"login_failures", "security_counters", "user_sessions"}
+
+
 def _snapshot(app: Any) -> dict[str, list[tuple]]:
-    """Every row of every table; login/logout events are allowed to appear."""
+    """Every row of every table but the operational ones; login/logout and refusal events are allowed to appear."""
     with app.app_context():
         out = {}
         for table in db.metadata.sorted_tables:
+            if table.name in OPERATIONAL:
+                continue
             stmt = select(table).order_by(*table.primary_key.columns)
             if table.name == "audit_events":
-                stmt = stmt.where(~table.c.action.like("auth.%"))
+                stmt = stmt.where(~table.c.action.like("auth.%"), ~table.c.action.like("access.%"))
             out[table.name] = [tuple(row) for row in db.session.execute(stmt)]
         db.session.remove()
     return out

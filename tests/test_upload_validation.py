@@ -24,9 +24,7 @@ from babel.messages.pofile import read_po
 from flask import Flask
 from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
-from support import CSRFClient, pdf, twin_app
-from werkzeug.datastructures import FileStorage
-from werkzeug.test import encode_multipart
+from support import CSRFClient, pdf, post_in_memory, twin_app
 
 import config
 from auditdocs.extensions import db
@@ -177,29 +175,19 @@ def first_document(client: CSRFClient, owner_id: int) -> int:
     return int(urlsplit(resp.headers["Location"]).path.rsplit("/", 1)[1])
 
 
-def post_multipart(client: CSRFClient, url: str, data: dict[str, Any], headers: dict[str, str] | None) -> Any:
-    """A browser-like multipart post, encoded in memory (the test client spools big bodies to a temp file that it
-    never closes when the server refuses the body unread)."""
-    fields = {k: FileStorage(v[0], filename=v[1], content_type="application/octet-stream")
-              if isinstance(v, tuple) else v for k, v in data.items()}
-    boundary, body = encode_multipart(fields)
-    return client.post(url, input_stream=io.BytesIO(body), content_type=f'multipart/form-data; boundary="{boundary}"',
-                       headers=headers or {})
-
-
 def post_new_document(client: CSRFClient, owner_id: int, filename: str, content: bytes, *, code: str = "PR-UP-001",
                       headers: dict[str, str] | None = None) -> Any:
     data = {"code": code, "title": "Documento de prueba", "kind": "procedure", "language": "es",
             "confidentiality": "normal", "owner": str(owner_id), "review_interval_months": "12",
             "csrf_token": client.csrf_token("/documents/new"), "file": (io.BytesIO(content), filename)}
-    return post_multipart(client, "/documents/new", data, headers)
+    return post_in_memory(client, "/documents/new", data, headers)
 
 
 def post_new_version(client: CSRFClient, doc_id: int, filename: str, content: bytes, *,
                      headers: dict[str, str] | None = None) -> Any:
     data = {"change_note": "nueva versión", "csrf_token": client.csrf_token("/documents/new"),
             "file": (io.BytesIO(content), filename)}
-    return post_multipart(client, f"/documents/{doc_id}/versions", data, headers)
+    return post_in_memory(client, f"/documents/{doc_id}/versions", data, headers)
 
 
 def body_text(resp: Any) -> str:

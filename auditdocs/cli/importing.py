@@ -84,7 +84,7 @@ def import_command(folder: Path, kind: str | None, mapping: Path | None, as_emai
     if dry_run:
         _print_plan(plan, summary)
     _print_summary(folder, summary, approver_email)
-    if summary.having("rejected"):
+    if summary.having("rejected") or summary.stopped:
         click.get_current_context().exit(1)
 
 
@@ -135,6 +135,8 @@ def _print_summary(folder: Path, summary: Summary, approver_email: str | None) -
             click.echo(f"  {r.rel}: {r.detail}")
         click.echo(f"{len(rejected)} file(s) {would}rejected; the others are not affected. Fix or remove the "
                    "rejected files and run the import again: files already imported are skipped.")
+    if summary.stopped:
+        click.echo(f"STOPPED before the end: {summary.stopped}")
     if summary.dry_run:
         click.echo("Dry run: nothing was written.")
 

@@ -78,7 +78,7 @@ def record(
     actor_label: str | None = None,
 ) -> AuditEvent:
     """Append one event in the caller's transaction; the sequence number is taken under the chain lock."""
-    if actor is None and has_request_context() and current_user.is_authenticated:
+    if actor is None and actor_label is None and has_request_context() and current_user.is_authenticated:
         actor = current_user._get_current_object()
     _lock_chain()
     head = db.session.execute(

@@ -108,6 +108,7 @@ class Plan:
     problems: list[tuple[str, str]] = field(default_factory=list)
     ignored: int = 0
     warnings: list[str] = field(default_factory=list)
+    stopped: str | None = None  # why the run stopped before the end (a full disk or database)
 
     @property
     def file_count(self) -> int:
@@ -137,6 +138,7 @@ class Summary:
     mapped: list[tuple[str, list[str]]] = field(default_factory=list)
     ignored: int = 0
     warnings: list[str] = field(default_factory=list)
+    stopped: str | None = None  # why the run stopped before the end (a full disk or database)
 
     def having(self, status: str) -> list[FileResult]:
         """Results with one status, in run order."""

@@ -22,11 +22,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..db import write_transaction
 from ..extensions import db
+from ..faults import DEVICE, SPACE, storage_fault
 from ..filecheck import UploadRejected, check_name, sniff
 from ..models import Document, DocumentVersion, User
 from ..models.documents import EVER_APPROVED
 from ..policy import AccessScope
-from ..storage import CHUNK_SIZE, UploadTooLarge
+from ..storage import CHUNK_SIZE, StoreUnwritable, UploadTooLarge
 from . import ServiceError
 from . import documents as docs
 from .import_plan import (
@@ -40,6 +41,11 @@ from .import_plan import (
     revision_key,
 )
 from .uploads import Checked, Incoming, allowed_extensions, get_store, ingest
+
+STOPPED = {SPACE: "the disk or the database is full, so the import stopped here; nothing of this file was saved. "
+                  "Free some space and run the same import again: files already imported are skipped.",
+           DEVICE: "the storage reported an I/O error, so the import stopped here; nothing of this file was saved. "
+                   "Have the disk checked, then run the same import again."}
 
 
 def _user(email: str, option: str) -> User:
@@ -162,6 +168,9 @@ def _import_one(doc: PlannedDocument, f: SourceFile, uploader_id: int, approver_
                 writer.write(chunk)
         except UploadTooLarge:
             raise Refused(_too_large()) from None
+        except StoreUnwritable:
+            writer.discard()
+            raise
         except OSError as exc:
             writer.discard()
             raise Refused(f"cannot be read ({exc.strerror})") from None
@@ -181,6 +190,8 @@ def _import_one(doc: PlannedDocument, f: SourceFile, uploader_id: int, approver_
     except ServiceError as exc:
         raise Refused(str(exc.message)) from None
     except SQLAlchemyError as exc:
+        if storage_fault(exc):
+            raise
         raise Refused(f"the database refused it: {str(getattr(exc, 'orig', None) or exc).splitlines()[0]}") from None
     return FileResult(f.rel, doc.code, label, "imported", detail)
 
@@ -233,6 +244,14 @@ def run_import(plan: Plan, *, uploader_id: int, approver_id: int | None = None, 
                 result = _check_only(doc, f, seen) if dry_run else _import_one(doc, f, uploader_id, approver_id)
             except Refused as exc:
                 result = FileResult(f.rel, doc.code, f.label, "rejected", str(exc))
+            except Exception as exc:
+                if (fault := storage_fault(exc)) is None:
+                    raise
+                db.session.rollback()
+                summary.stopped = STOPPED[fault]
+                summary.results.append(FileResult(f.rel, doc.code, f.label, "rejected",
+                                                  f"not imported: {STOPPED[fault]}"))
+                return summary
             db.session.commit()  # end the read transaction before the next file is streamed
             summary.results.append(result)
             if result.status == "imported" and not existed and doc.code not in summary.created:

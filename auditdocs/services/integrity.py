@@ -19,10 +19,11 @@ from pathlib import Path
 
 from flask import current_app
 
+from ..db import write_transaction
 from ..extensions import db
 from ..models.blobrefs import registered
 from ..storage import BlobStore, hash_file
-from . import audit, crosscheck, revisions
+from . import audit, blobhealth, crosscheck, revisions
 from .uploads import get_store
 
 # A progress reporter: called with a label and a total, it yields a function that advances by n items.
@@ -43,6 +44,16 @@ def parse_checkpoint(value: str) -> tuple[int, str]:
     if not match or int(match.group(1)) < 1:
         raise ValueError("expected SEQ:HASH as printed by `auditdocs checkpoint` (a number, a colon, 64 hex digits)")
     return int(match.group(1)), match.group(2).lower()
+
+
+def human_age(seconds: float) -> str:
+    """An age for people: minutes under two hours, hours under two days, then days."""
+    minutes = seconds / 60
+    if minutes < 120:
+        return f"{int(minutes)} min"
+    if minutes < 48 * 60:
+        return f"{int(minutes // 60)} h"
+    return f"{int(minutes // 1440)} days"
 
 
 def human_size(n: int) -> str:
@@ -67,6 +78,8 @@ class VerifyReport:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     orphans: list[str] = field(default_factory=list)
+    altered: dict[str, str] = field(default_factory=dict)
+    intact: set[str] = field(default_factory=set)
 
     def failed(self, strict: bool = False) -> bool:
         """True when the exit code must be 1."""
@@ -128,13 +141,27 @@ def _check_object(store: BlobStore, sha: str, rows: list[tuple[str, int | None]]
     report.bytes += size
     if actual != sha:
         report.errors.append(f"object {sha} does not match its hash (altered) — used by {names}")
+        report.altered[sha] = "content does not match its hash"
     for name, recorded in rows:
         if recorded is not None and recorded != size:
             report.errors.append(f"{name}: the database records {recorded} bytes but object {sha} holds {size}")
+            report.altered[sha] = f"the store holds {size} bytes where {recorded} were recorded"
+    if sha not in report.altered:
+        report.intact.add(sha)
+
+
+def _record_health(report: VerifyReport) -> None:
+    """Mark what verify found altered (the version pages show it) and clear what matches again after a restore."""
+    with write_transaction():
+        for sha, detail in report.altered.items():
+            blobhealth.record_failure(sha, "verify", detail)
+        for sha in blobhealth.failing(report.intact):
+            blobhealth.record_success(sha, "verify")
 
 
 def verify_store(checkpoint: tuple[int, str] | None = None, progress: Progress = no_progress) -> VerifyReport:
-    """Re-hash every referenced object, list orphans, walk the audit chain; nothing is changed."""
+    """Re-hash every referenced object, list orphans and temp files, walk the audit chain. Evidence is never
+    changed; the only write marks altered objects as failing (and clears those that match again)."""
     store = get_store()
     report = VerifyReport(checkpoint=checkpoint)
     refs = referenced_objects()
@@ -143,6 +170,7 @@ def verify_store(checkpoint: tuple[int, str] | None = None, progress: Progress =
         for sha, rows in refs.items():
             _check_object(store, sha, rows, report)
             advance(1)
+    _record_health(report)
     with progress("Cross-checking rows against the audit trail", crosscheck.count_events()) as advance:
         trail, mismatches = crosscheck.check(advance)
     report.errors.extend(mismatches)
@@ -152,6 +180,10 @@ def verify_store(checkpoint: tuple[int, str] | None = None, progress: Progress =
         report.orphans.append(sha)
         report.warnings.append(f"orphan object {sha} is referenced by nothing in the database "
                                "(`auditdocs gc` moves it to quarantine)")
+    for temp in store.temp_files():
+        state = "still being written" if temp.locked else "left by an interrupted upload (`auditdocs gc` removes it)"
+        report.warnings.append(f"temporary upload file {temp.name} ({human_size(temp.size)}, "
+                               f"{human_age(temp.age_seconds)} old) is {state}")
     with progress("Checking audit chain", audit.count_events()) as advance:
         chain = audit.verify_chain(checkpoint, advance)
     report.events = chain.events

@@ -7,6 +7,8 @@ through `ingest()`.
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,11 +18,14 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from ..db import write_transaction
+from ..extensions import db
 from ..filecheck import DEFAULT_ALLOWED, UploadRejected, check_name, sniff
-from ..storage import BlobStore, BlobWriter, EmptyUpload, UploadTooLarge
+from ..models.blobrefs import registered
+from ..storage import BlobStore, BlobWriter, EmptyUpload, StoredBlob, UploadTooLarge
 from . import ServiceError
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 
 def get_store() -> BlobStore:
@@ -90,19 +95,18 @@ def check_upload(incoming: Incoming) -> Checked:
     return Checked(name, mime, writer.sha256, writer.size, writer)
 
 
-def _store(checked: Checked) -> Checked:
+def _store(checked: Checked) -> StoredBlob | None:
     """Commit a checked upload's bytes into the store (fsync, rename; identical bytes are kept once)."""
     writer = checked.writer
     if writer is None:
-        return checked
+        return None
     try:
-        writer.commit()
+        return writer.commit()
     except EmptyUpload:
         raise ServiceError(_l("The file is empty."), 400) from None
     except BaseException:
         writer.discard()
         raise
-    return checked
 
 
 def ingest(incoming: Incoming, write: Callable[[Checked], T]) -> T:
@@ -114,11 +118,40 @@ def ingest(incoming: Incoming, write: Callable[[Checked], T]) -> T:
     an orphan, which `verify` reports and `gc` quarantines: never a row without its file.
     """
     checked = check_upload(incoming)
+    stored: StoredBlob | None = None
     try:
         with write_transaction():
             result = write(checked)
-            _store(checked)
+            stored = _store(checked)
+    except BaseException:
+        if stored is not None and stored.created and checked.writer is not None:
+            _withdraw_unsaved(stored.sha256, checked.writer.stored_mtime_ns)
+        raise
     finally:
         if checked.writer is not None:
             checked.writer.discard()  # a no-op once stored
     return result
+
+
+def unsaved_folder(data_dir: Path | None = None) -> Path:
+    """Where the bytes of uploads whose commit failed go; created at start-up, as a full disk may refuse a mkdir."""
+    return Path(data_dir or current_app.config["DATA_DIR"]) / "quarantine" / "unsaved-uploads"
+
+
+def _withdraw_unsaved(sha256: str, stored_mtime_ns: int | None) -> None:
+    """The commit failed after the bytes were renamed into the store: move them to quarantine at once, so "nothing
+    was saved" is true, unless another upload of the same bytes reused them meanwhile (it refreshed their time)."""
+    store = get_store()
+    try:
+        path = store.path_for(sha256)
+        if path.stat().st_mtime_ns != stored_mtime_ns:
+            return
+        if any(db.session.execute(ref.referencing(sha256)).first() for ref in registered()):
+            return
+        folder = unsaved_folder()
+        moved = store.quarantine(sha256, folder)
+        if moved.stat().st_mtime_ns != stored_mtime_ns:  # touched while being moved: it is in use, put it back
+            os.replace(moved, path)
+        logger.warning("upload of %s not saved (the commit failed): its bytes were moved to %s", sha256, folder)
+    except Exception:
+        logger.exception("upload of %s not saved and its bytes could not be moved aside; gc will", sha256)

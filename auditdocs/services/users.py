@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -13,14 +13,12 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..events import announce
 from ..extensions import db
-from ..models import ROLES, AuditEvent, User
-from ..timeutil import utcnow
-from . import ServiceError, audit
+from ..models import ROLES, User
+from ..timeutil import as_utc, utcnow
+from . import ServiceError, audit, sessions
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 10
-MAX_FAILURES = 5
-FAILURE_WINDOW = timedelta(minutes=15)
 
 
 @functools.cache
@@ -100,6 +98,7 @@ def set_role(user: User, role: str, actor: User | None = None) -> None:
     old = user.role
     user.role = role
     user.session_version += 1
+    sessions.end_all(user, sessions.REVOKED, actor=actor)
     audit.record("user.role", "user", user.id, old={"role": old}, new={"role": role}, actor=actor)
     announce("user", user.id, "role")
 
@@ -114,24 +113,24 @@ def set_active(user: User, active: bool, actor: User | None = None) -> None:
         _guard_last_admin(user)
     user.active = active
     user.session_version += 1
+    if not active:
+        sessions.end_all(user, sessions.REVOKED, actor=actor)
     audit.record("user.enable" if active else "user.disable", "user", user.id,
                  old={"active": not active}, new={"active": active}, actor=actor)
     announce("user", user.id, "enable" if active else "disable")
 
 
-def recent_failures(email: str, ip: str | None) -> int:
-    """Failed logins for this e-mail from this address in the window, counted from the audit trail.
-
-    Counting per address as well means a stranger's wrong guesses cannot lock the real user out."""
-    since = utcnow() - FAILURE_WINDOW
-    return db.session.scalar(
-        select(func.count(AuditEvent.id)).where(
-            AuditEvent.action == "auth.login_failed",
-            AuditEvent.object_id == email,
-            AuditEvent.ip.is_(None) if ip is None else AuditEvent.ip == ip,
-            AuditEvent.occurred_at >= since,
-        )
-    ) or 0
+def set_access_until(user: User, until: datetime | None, actor: User | None = None) -> None:
+    """The moment an account's access ends (None: no end); a moment already past ends its sessions at once."""
+    current = as_utc(user.access_until) if user.access_until else None
+    if current == (as_utc(until) if until else None):
+        return
+    user.access_until = until
+    audit.record("user.access_until", "user", user.id, old={"access_until": current}, new={"access_until": until},
+                 actor=actor)
+    if until is not None and as_utc(until) <= utcnow():
+        sessions.end_all(user, sessions.REVOKED, actor=actor)
+    announce("user", user.id, "access_until")
 
 
 def authenticate(email: str, password: str) -> User | None:

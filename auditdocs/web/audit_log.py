@@ -12,7 +12,9 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import Select, select
 
 from ..extensions import db
+from ..labels import COUNTER_LABELS
 from ..models import AuditEvent
+from ..services import security
 from ..services.audit import head
 from ..timeutil import org_tz, utc_text
 from .params import int_or_none, plausible_date
@@ -60,7 +62,8 @@ def log() -> ResponseReturnValue:
     page = db.paginate(stmt, page=int_or_none(request.args.get("page")) or 1, per_page=PER_PAGE, error_out=False)
     seq, digest = head()
     return render_template("audit/log.html", page=page, filters=filters, head_seq=seq, head_hash=digest,
-                           query_args={k: v for k, v in filters.items() if v})
+                           query_args={k: v for k, v in filters.items() if v}, counters=security.recent_counters(),
+                           counter_labels=COUNTER_LABELS)
 
 
 def neutralise(value: object) -> str:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
-
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, g, make_response, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -12,11 +10,12 @@ from flask_login import current_user, login_user, logout_user
 from ..db import write_transaction
 from ..extensions import db
 from ..models import User
-from ..services import audit
-from ..services.users import MAX_FAILURES, authenticate, normalise_email, recent_failures
-from ..timeutil import utcnow
+from ..services import audit, security, sessions
+from ..services.users import authenticate, normalise_email
+from ..timeutil import as_utc, utcnow
+from .errors import render_error
 from .forms import LoginForm
-from .helpers import safe_next
+from .helpers import fmt_datetime, safe_next
 from .params import int_or_none
 from .security import actor
 
@@ -24,7 +23,8 @@ bp = Blueprint("auth", __name__)
 
 
 def load_user(identity: str) -> User | None:
-    """Flask-Login loader: the cookie must carry the user's current session version."""
+    """Flask-Login loader: the cookie must carry the user's current session version and name a session that is
+    still open (not logged out, idle, expired or ended elsewhere); activity moves its idle clock on."""
     raw_id, _sep, raw_version = identity.partition(":")
     user_id, version = int_or_none(raw_id), int_or_none(raw_version)
     if user_id is None or version is None:
@@ -32,6 +32,18 @@ def load_user(identity: str) -> User | None:
     user = db.session.get(User, user_id)
     if user is None or not user.active or user.session_version != version:
         return None
+    row = sessions.find(session.get("sid"))
+    reason = sessions.why_ended(row, user)
+    if reason is not None:
+        g.session_ended = reason
+        if row is not None and row.ended_at is None:
+            with write_transaction():
+                sessions.end(row, reason)
+        return None
+    if row is not None and sessions.needs_touch(row):
+        with write_transaction():
+            sessions.touch(row)
+    g.user_session_id = row.id if row is not None else None
     return user
 
 
@@ -51,31 +63,34 @@ def login() -> ResponseReturnValue:
     if form.validate_on_submit():
         email = normalise_email(form.email.data or "")
         ip = request.remote_addr
-        if recent_failures(email, ip) >= MAX_FAILURES:
-            _throttled(email)
+        if throttle := security.throttled(email, ip):
+            return _throttled(email, ip, throttle)
         user = authenticate(email, form.password.data or "")
         if user is None:
             with write_transaction():
-                audit.record("auth.login_failed", "login", email, actor_label=email)
+                security.record_login_failure(email, ip)
             error, status = _("Wrong e-mail or password, or the account is disabled."), 401
+        elif user.access_until is not None and as_utc(user.access_until) <= utcnow():
+            error, status = _("Your access ended on %(when)s. Ask the organisation for a new period of access.",
+                              when=fmt_datetime(user.access_until, "short")), 403
         else:
-            user_id = user.id
+            user_id, token = user.id, ""
             with write_transaction():
-                # Checked again under the write lock: parallel guesses that all passed the count above
-                # cannot log in once the failures recorded meanwhile reach the limit.
-                if recent_failures(email, ip) >= MAX_FAILURES:
-                    user = None
-                else:
-                    user = db.session.get(User, user_id)
-                    if user is not None:
-                        user.last_login_at = utcnow()
-                        audit.record("auth.login", "user", user.id, actor=user)
-            if user is None:
-                _throttled(email)
+                # Checked again under the write lock: parallel guesses that all passed the check above
+                # cannot log in once the failures recorded meanwhile reach a limit.
+                throttle = security.throttled(email, ip)
+                if throttle is None:
+                    user = db.session.get_one(User, user_id)
+                    user.last_login_at = utcnow()
+                    audit.record("auth.login", "user", user.id, actor=user)
+                    token = sessions.start(user, ip, request.user_agent.string)
+            if throttle is not None:
+                return _throttled(email, ip, throttle)
             lang = session.get("lang")
             session.clear()  # a fresh session: no fixation from before login
             if lang:
                 session["lang"] = lang
+            session["sid"] = token
             login_user(user)
             return redirect(safe_next(request.args.get("next"), url_for("main.dashboard")))
     elif request.method == "POST":
@@ -83,19 +98,30 @@ def login() -> ResponseReturnValue:
     return render_template("auth/login.html", form=form, error=error), status
 
 
-def _throttled(email: str) -> NoReturn:
-    """Record the refusal and answer 429."""
+def _throttled(email: str, ip: str | None, throttle: security.Throttle) -> ResponseReturnValue:
+    """Count the refusal (one audit event per key and window) and answer 429 with Retry-After."""
     with write_transaction():
-        audit.record("auth.login_throttled", "login", email, actor_label=email)
-    abort(429)
+        security.record_throttled(email, ip, throttle)
+    if throttle.reason == "account":
+        message = _("This account has had many failed sign-ins. From an address it has not used before, wait "
+                    "%(seconds)d seconds and try again, or sign in from your usual network.",
+                    seconds=throttle.retry_after)
+        page = render_error(429, message)
+    else:
+        page = render_error(429)
+    response = make_response(page)
+    response.headers["Retry-After"] = str(throttle.retry_after)
+    return response
 
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> ResponseReturnValue:
-    """End the session everywhere this cookie was copied: the session version moves on."""
+    """End this browser's session (copies of its cookie are refused from now on); other sessions go on."""
     with write_transaction():
         user = actor()
-        user.session_version += 1
+        row = sessions.find(session.get("sid"))
+        if row is not None:
+            sessions.end(row, sessions.LOGOUT)
         audit.record("auth.logout", "user", user.id, actor=user)
     logout_user()
     lang = session.get("lang")

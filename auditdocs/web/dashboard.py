@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Clause, Document, DocumentVersion, Standard
 from ..policy import current_scope
+from ..services import security
 from ..services.coverage import gaps_by_standard
 from ..timeutil import local_today
 
@@ -46,5 +47,6 @@ def dashboard_context() -> dict[str, Any]:
         rows = db.session.execute(pending_q.order_by(DocumentVersion.uploaded_at).limit(20)).all()
         pending = [(v, d, v.uploaded_by_id == scope.user_id) for v, d in rows]  # their own: someone else approves
         pending_count = db.session.scalar(select(func.count()).select_from(pending_q.subquery())) or 0
+    probes = security.refusal_bursts() if scope.can("view_audit_log") else None
     return {"standards": standards, "overdue": overdue, "overdue_count": overdue_count, "pending": pending,
-            "pending_count": pending_count, "today": today}
+            "pending_count": pending_count, "today": today, "probes": probes}

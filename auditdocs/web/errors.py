@@ -8,11 +8,14 @@ from flask import Flask, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from ..db import write_transaction
 from ..extensions import db
-from ..services import ServiceError
+from ..faults import DEVICE, SPACE, storage_fault
+from ..services import ServiceError, security
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +33,14 @@ MESSAGES = {
     429: (_l("Too many attempts"), _l("Too many attempts. Please wait a few minutes and try again.")),
     500: (_l("Something went wrong"),
           _l("An unexpected error occurred. Nothing was saved; please try again or tell your administrator.")),
+    503: (_l("Storage not available"),
+          _l("The server could not read or write its storage, so nothing was saved. Please tell your "
+             "administrator and try again later.")),
+    507: (_l("Storage full"),
+          _l("The server has run out of storage space, so nothing was saved. Please tell your administrator; you "
+             "can try again once space has been freed.")),
 }
+FAULT_STATUS = {SPACE: 507, DEVICE: 503}
 
 LOGGED_AS_ERRORS = frozenset({410})
 
@@ -48,6 +58,19 @@ def render_error(code: int, message: str | None = None, title: str | None = None
     if wants_json():
         return jsonify(ok=False, error=text, title=title, status=code), code
     return render_template("errors/error.html", code=code, title=title, message=text), code
+
+
+def _note_refusal(code: int) -> None:
+    """Who asked for what they may not see (404) or do (403): counted per account and window, never lost in the
+    noise, never flooding the trail. A failure to record must not change the answer."""
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return
+    try:
+        with write_transaction():
+            security.note_refusal(current_user._get_current_object(), code, request.full_path.rstrip("?"))
+    except Exception:
+        logger.exception("could not record a refused request")
+        db.session.rollback()
 
 
 def init_errors(app: Flask) -> None:
@@ -69,6 +92,8 @@ def init_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException) -> ResponseReturnValue:
         code = e.code or 500
+        if code in (403, 404):
+            _note_refusal(code)
         if code in LOGGED_AS_ERRORS or code >= 500:
             # A missing stored object means the evidence store is damaged: the administrator must hear of it.
             logger.error("HTTP %s on %s %s: %s", code, request.method, request.path, e.description)
@@ -76,6 +101,10 @@ def init_errors(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _crash(e: Exception) -> ResponseReturnValue:
-        logger.exception("unhandled error on %s %s", request.method, request.path)
         db.session.rollback()
+        fault = storage_fault(e)
+        if fault is not None:  # the machine's fault: the administrator must hear of it, the person is told plainly
+            logger.error("storage %s on %s %s: %s", fault, request.method, request.path, e)
+            return render_error(FAULT_STATUS[fault])
+        logger.exception("unhandled error on %s %s", request.method, request.path)
         return render_error(500)

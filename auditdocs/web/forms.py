@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
@@ -47,14 +47,21 @@ class UserCreateForm(FlaskForm):
 
 
 class UserEditForm(FlaskForm):
-    """An admin changes a role or disables an account."""
+    """An admin changes a role, disables an account or sets the day an auditor's access ends."""
 
     role = SelectField(_l("Role"), choices=[])
     active = BooleanField(_l("Account enabled"))
+    access_until = DateField(_l("Access until (inclusive)"), validators=[Optional()],
+                             description=_l("For external auditors: after this day they cannot log in and their "
+                                            "open sessions end. Empty: no end."))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.role.choices = role_choices()
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
 
 
 class ApplicabilityForm(FlaskForm):

@@ -15,6 +15,7 @@ from ..labels import (
     KIND_LABELS,
     LANGUAGE_LABELS,
     ROLE_LABELS,
+    SESSION_END_LABELS,
     STATUS_LABELS,
     VERSION_STATUS_LABELS,
 )
@@ -76,7 +77,7 @@ def init_helpers(app: Flask) -> None:
     app.jinja_env.filters.update(dt=fmt_datetime, d=fmt_date, size=fmt_size, num=format_decimal)
     app.jinja_env.globals.update(role_label=role_label, di_labels=DI_LABELS, kind_labels=KIND_LABELS,
                                  status_labels=STATUS_LABELS, language_labels=LANGUAGE_LABELS,
-                                 version_status_labels=VERSION_STATUS_LABELS,
+                                 version_status_labels=VERSION_STATUS_LABELS, session_end_labels=SESSION_END_LABELS,
                                  current_lang=current_lang)
 
     @app.context_processor

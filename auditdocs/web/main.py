@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 from ..db import write_transaction
 from ..extensions import db
 from ..models import Clause, Standard
+from ..policy import current_scope
 from ..search import index_state
 from .dashboard import dashboard_context
 from .helpers import safe_next
@@ -40,7 +41,8 @@ def set_language() -> ResponseReturnValue:
 
 @bp.route("/healthz")
 def healthz() -> ResponseReturnValue:
-    """Machine-readable state of database, storage and index, without login."""
+    """Machine-readable state, without login: "ok" or "degraded" for anyone (a load balancer), the details (backend,
+    counts, what failed) only for administrators, as they help an attacker more than a monitor."""
     checks: dict[str, object] = {}
     ok = True
     try:
@@ -60,5 +62,7 @@ def healthz() -> ResponseReturnValue:
     ok = ok and writable
     checks["storage"] = {"status": "ok" if writable else "error"}
     checks["index"] = index_state()
-    body = {"status": "ok" if ok else "error", "checks": checks}
+    body: dict[str, object] = {"status": "ok" if ok else "degraded"}
+    if current_scope().can("manage_users"):
+        body["checks"] = checks
     return jsonify(body), (200 if ok else 503)

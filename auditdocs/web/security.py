@@ -6,21 +6,23 @@ from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Flask, Response, abort, request
+from flask import Flask, Response, abort, flash, g, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..db import SAFE_METHODS, end_read
 from ..extensions import login_manager
 from ..models import User
 from ..policy import current_scope
+from ..services.sessions import ENDED, EXPIRED, IDLE, REVOKED
 from .errors import render_error
 
 # Endpoints an anonymous visitor may reach; everything else needs a login.
 PUBLIC_ENDPOINTS = {"auth.login", "main.set_language", "main.healthz", "static"}
 # Non-GET endpoints a read-only scope may still call: they change no evidence and no record.
-READ_ONLY_WRITES = {"auth.logout", "main.set_language"}
+READ_ONLY_WRITES = {"auth.logout", "main.set_language", "account.end_session", "account.end_others"}
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -28,6 +30,12 @@ CSP = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 F = TypeVar("F", bound=Callable[..., Any])
+ENDED_MESSAGES = {
+    IDLE: _l("Your session ended after a while without activity. Please log in again."),
+    EXPIRED: _l("Your session reached its maximum length, or your access period ended. Please log in again."),
+    REVOKED: _l("Your session was ended because your account changed. Please log in again."),
+    ENDED: _l("This session was ended from another of your sessions. Please log in again."),
+}
 
 
 def require(capability: str) -> Callable[[F], F]:
@@ -59,6 +67,7 @@ def init_security(app: Flask) -> None:
         if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
             return None
         if not current_user.is_authenticated:
+            flash(str(ENDED_MESSAGES.get(g.pop("session_ended", ""), _l("Please log in to see this page."))), "info")
             refusal: ResponseReturnValue = login_manager.unauthorized()
             return refusal
         if current_scope().read_only and request.method not in SAFE_METHODS and endpoint not in READ_ONLY_WRITES:

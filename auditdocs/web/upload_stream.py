@@ -11,9 +11,12 @@ from typing import IO
 from flask import Flask, current_app, g
 from flask import Request as FlaskRequest
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import BadRequest
+from werkzeug.formparser import FormDataParser
 
-from ..services.uploads import Incoming, get_store
+from ..services.uploads import Incoming, get_store, unsaved_folder
 from ..storage import BlobStore, BlobWriter, UploadTooLarge
 from .errors import render_error
 
@@ -25,8 +28,30 @@ def streaming_upload(endpoint: str) -> None:
     STREAMING_ENDPOINTS.add(endpoint)
 
 
+class UndecodableForm(BadRequest):
+    """A form whose part headers are not UTF-8: most often a file name saved in another encoding."""
+
+
+class MalformedForm(BadRequest):
+    """A form body that is not valid multipart at all."""
+
+
 class AuditdocsRequest(FlaskRequest):
-    """Request whose uploaded files are BlobWriters on streaming endpoints."""
+    """Request whose uploaded files are BlobWriters on streaming endpoints, and whose broken forms say so (Werkzeug
+    would silently drop the whole form, which then reads as an expired CSRF token)."""
+
+    def make_form_data_parser(self) -> FormDataParser:
+        parser = super().make_form_data_parser()
+        parser.silent = False
+        return parser
+
+    def _load_form_data(self) -> None:
+        try:
+            super()._load_form_data()
+        except UnicodeDecodeError:
+            raise UndecodableForm() from None
+        except ValueError:
+            raise MalformedForm() from None
 
     def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
                          filename: str | None = None, content_length: int | None = None) -> IO[bytes]:
@@ -55,7 +80,8 @@ def init_uploads(app: Flask, store: BlobStore) -> None:
     """Install the request class, the store, the stale-temp sweep and the cleanup of abandoned parts."""
     app.request_class = AuditdocsRequest
     app.extensions["auditdocs.store"] = store
-    store.sweep_temp()  # older than a day and not locked by a worker still writing
+    store.sweep_temp()  # leftovers of interrupted uploads: no writer holds their lock any more
+    unsaved_folder(app.config["DATA_DIR"]).mkdir(parents=True, exist_ok=True)
 
     @app.teardown_request
     def _discard_unused(_exc: BaseException | None) -> None:
@@ -65,3 +91,14 @@ def init_uploads(app: Flask, store: BlobStore) -> None:
     @app.errorhandler(UploadTooLarge)
     def _too_large(_e: UploadTooLarge) -> ResponseReturnValue:
         return render_error(413)
+
+    @app.errorhandler(UndecodableForm)
+    def _undecodable(_e: UndecodableForm) -> ResponseReturnValue:
+        return render_error(400, _("The name of the file you chose is not valid text (UTF-8), so it cannot be "
+                                   "read. Rename the file, for example without special characters, and upload it "
+                                   "again. Nothing was saved."))
+
+    @app.errorhandler(MalformedForm)
+    def _malformed(_e: MalformedForm) -> ResponseReturnValue:
+        return render_error(400, _("The form arrived incomplete or damaged, so nothing was saved. Reload the page "
+                                   "and try again."))

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from ..db import write_transaction
 from ..extensions import db
 from ..models import User
-from ..services import ServiceError
-from ..services.users import create_user, new_password, set_active, set_role
-from .forms import UserCreateForm, UserEditForm
+from ..services import ServiceError, sessions
+from ..services.users import create_user, new_password, set_access_until, set_active, set_role
+from ..timeutil import end_of_local_day, to_local
+from .forms import ConfirmForm, UserCreateForm, UserEditForm
 from .security import actor, require
 
 bp = Blueprint("users", __name__, url_prefix="/admin")
@@ -49,17 +51,36 @@ def new() -> ResponseReturnValue:
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @require("manage_users")
 def edit(user_id: int) -> ResponseReturnValue:
-    """Change a role or enable/disable an account."""
+    """Change a role, enable/disable an account, set the day its access ends; see and end its sessions."""
     user = db.get_or_404(User, user_id)
     form = UserEditForm(obj=user)
+    if request.method == "GET" and user.access_until is not None:
+        form.access_until.data = to_local(user.access_until).date()
     if form.validate_on_submit():
+        until = form.access_until.data
         try:
             with write_transaction():
                 set_role(user, form.role.data or "", actor=actor())
                 set_active(user, bool(form.active.data), actor=actor())
+                set_access_until(user, end_of_local_day(until) if until else None, actor=actor())
         except ServiceError as exc:
             flash(str(exc.message), "danger")
             return redirect(url_for("users.edit", user_id=user_id))
         flash(_("Account %(email)s updated.", email=user.email), "success")
         return redirect(url_for("users.index"))
-    return render_template("users/edit.html", form=form, user=user), (400 if form.errors else 200)
+    return render_template("users/edit.html", form=form, user=user, sessions=sessions.of_user(user),
+                           end_form=ConfirmForm()), (400 if form.errors else 200)
+
+
+@bp.route("/users/<int:user_id>/sessions/end", methods=["POST"])
+@require("manage_users")
+def end_sessions(user_id: int) -> ResponseReturnValue:
+    """End every open session of an account (a lost laptop, a departed colleague)."""
+    user = db.get_or_404(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    with write_transaction():
+        ended = sessions.end_all(user, sessions.ENDED, actor=actor())
+    flash(ngettext("%(num)d session of %(email)s ended.", "%(num)d sessions of %(email)s ended.", ended,
+                   email=user.email), "success")
+    return redirect(url_for("users.edit", user_id=user_id))

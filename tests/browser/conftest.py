@@ -53,25 +53,38 @@ class _ServerErrors:
     def __init__(self, app: Any) -> None:
         self.app = app
         self.errors: list[str] = []
+        self.expected: list[re.Pattern[str]] = []
+
+    def expect(self, pattern: str) -> None:
+        """A 5xx the test provokes on purpose (e.g. a download refused for a damaged stored file)."""
+        self.expected.append(re.compile(pattern))
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         def _start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            if status.startswith("5"):
-                self.errors.append(f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO', '')} -> {status}")
+            line = f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO', '')} -> {status}"
+            if status.startswith("5") and not any(p.search(line) for p in self.expected):
+                self.errors.append(line)
             return start_response(status, headers, exc_info)
 
         return self.app(environ, _start)
 
 
 @pytest.fixture
-def live_server(app: Flask, backend: str) -> Iterator[str]:
+def server_errors() -> _ServerErrors:
+    """The live server's watch for 5xx answers (``server_errors.expect(pattern)`` for a deliberate one)."""
+    return _ServerErrors(None)
+
+
+@pytest.fixture
+def live_server(app: Flask, backend: str, server_errors: _ServerErrors) -> Iterator[str]:
     """Serve the test's app on a free local port in a daemon thread; yields the base URL.
 
-    Any 5xx answer fails the test at teardown (the traceback is in the captured log).
+    Any 5xx answer fails the test at teardown (the traceback is in the captured log), unless expected.
     """
     if backend != "sqlite":
         pytest.fail("browser tests run on SQLite only: add `pytestmark = pytest.mark.sqlite_only`")
-    wsgi = _ServerErrors(app)
+    wsgi = server_errors
+    wsgi.app = app
     server = make_server("127.0.0.1", 0, wsgi, threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="auditdocs-live-server", daemon=True)
     thread.start()

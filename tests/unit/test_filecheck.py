@@ -62,14 +62,33 @@ def png_bytes() -> bytes:
     )
 
 
-CONTENT_TYPES = (
-    b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'
-)
 OOXML = {
     "docx": "word/document.xml",
     "xlsx": "xl/workbook.xml",
     "pptx": "ppt/presentation.xml",
 }
+MAIN_TYPES = {  # the main part's content type, as Office writes it in [Content_Types].xml
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+    "docm": "application/vnd.ms-word.document.macroEnabled.main+xml",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+    "xlsm": "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml",
+    "pptm": "application/vnd.ms-powerpoint.presentation.macroEnabled.main+xml",
+}
+
+
+def content_types(part: str, main_type: str, extra: str = "") -> bytes:
+    """A [Content_Types].xml declaring the main part's type (and any extra Default/Override lines)."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/{part}" ContentType="{main_type}"/>{extra}</Types>'
+    ).encode()
+
+
+CONTENT_TYPES = content_types(OOXML["docx"], MAIN_TYPES["docx"])
 ODF = {
     "odt": "application/vnd.oasis.opendocument.text",
     "ods": "application/vnd.oasis.opendocument.spreadsheet",
@@ -79,7 +98,7 @@ ODF = {
 
 def ooxml(tmp_path: Path, ext: str, extra: dict[str, bytes] | None = None) -> Path:
     members = {
-        "[Content_Types].xml": CONTENT_TYPES,
+        "[Content_Types].xml": content_types(OOXML[ext], MAIN_TYPES[ext]),
         "_rels/.rels": b"<Relationships/>",
         OOXML[ext]: b"<document/>",
         **(extra or {}),

@@ -205,8 +205,8 @@ def _make_temp(store: BlobStore, name: str, age: float) -> Path:
 
 
 def test_sweep_temp_removes_only_stale_unlocked(store: BlobStore) -> None:
-    stale = _make_temp(store, "stale.part", age=3 * 86400)
-    fresh = _make_temp(store, "fresh.part", age=60)
+    stale = _make_temp(store, "stale.part", age=120)  # its writer is gone: no need to wait a day
+    fresh = _make_temp(store, "fresh.part", age=10)  # within the grace: a writer may be about to lock it
     locked = _make_temp(store, "locked.part", age=3 * 86400)
     with locked.open("rb") as holder:
         fcntl.flock(holder.fileno(), fcntl.LOCK_EX)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from ...extensions import db
 from ...models import Document, DocumentReview, DocumentVersion
 from ...policy import current_scope
+from ...services import blobhealth
 from ...services.lifecycle import in_force
 from ...timeutil import local_today
 from .forms import ApproveForm, ClausesForm, ReasonForm, ReviewForm, VersionForm
@@ -73,6 +74,7 @@ def detail_context(doc: Document, **forms: object) -> dict[str, Any]:
     ctx: dict[str, Any] = {
         "doc": doc, "versions": versions, "in_force": in_force(doc, today), "today": today,
         "actions": scope.document_actions(doc, versions), "reviews": reviews,
+        "failing": blobhealth.failing(v.sha256 for v in versions),
         "version_form": VersionForm(), "approve_form": ApproveForm(), "reason_form": ReasonForm(),
         "review_form": ReviewForm(), "clauses_form": ClausesForm(clauses=[c.id for c in doc.clauses]).fill(),
     }
