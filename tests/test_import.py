@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
@@ -12,7 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from support import docx, pdf, write
+from support import docx, office, pdf, write
 
 from auditdocs.extensions import db
 from auditdocs.models import AuditEvent, Document, User
@@ -24,14 +23,9 @@ REGISTRO = "Registros/Registro de capacitación 2025"
 
 
 def _xlsx(path: Path, marker: str) -> None:
-    """A minimal real OOXML workbook container (the importer checks the parts, never parses cells)."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
-                    'package/2006/content-types"><Override PartName="/xl/workbook.xml" ContentType="application/'
-                    'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>')
-        zf.writestr("xl/workbook.xml", f'<?xml version="1.0"?><workbook><!-- {marker} --></workbook>')
-    path.write_bytes(buf.getvalue())
+    """A realistic OOXML workbook package (the importer checks the package, never parses cells)."""
+    sheet = f"<worksheet><!-- {marker} --></worksheet>".encode()
+    write(path, office("xlsx", extra={"xl/worksheets/sheet1.xml": sheet}))
 
 
 def build_share(root: Path) -> Path:

@@ -10,8 +10,10 @@ from flask import Flask
 from sqlalchemy import func, select
 from support import audit_events
 
+from auditdocs.db import write_transaction
 from auditdocs.extensions import db
 from auditdocs.models.security import LoginFailure, SecurityCounter
+from auditdocs.services import security
 from auditdocs.services.security import ACCOUNT_SLOW_AFTER, ADDRESS_LIMIT, PAIR_LIMIT, WINDOW
 
 
@@ -97,3 +99,44 @@ def test_the_trail_gets_one_event_per_key_and_window_with_the_counts_kept_aside(
     login_as("admin")
     page = client.get("/audit/").get_data(as_text=True)
     assert 'data-testid="security-counters"' in page and "Throttled logins" in page and "<td>200</td>" in page
+
+
+def test_an_office_behind_one_address_is_not_locked_out_by_strangers(app, make_user):
+    """Twenty guesses at unknown accounts from the office's NAT do not stop a colleague who signs in from there."""
+    colleague = make_user("quality_officer")
+    assert attempt(app.test_client(), colleague.email, colleague.password, ip="198.51.100.20").status_code == 302
+    for i in range(ADDRESS_LIMIT):
+        assert attempt(app.test_client(), f"nobody{i}@example.org", "x" * 12, ip="198.51.100.20").status_code == 401
+    assert attempt(app.test_client(), "nobody-else@example.org", "x" * 12, ip="198.51.100.20").status_code == 429
+    assert attempt(app.test_client(), colleague.email, colleague.password, ip="198.51.100.20").status_code == 302
+
+
+def test_ipv6_addresses_count_by_their_network(app, make_user):
+    """Rotating through one /64 (as any IPv6 host can) does not escape the per-address limit."""
+    for i in range(ADDRESS_LIMIT):
+        assert attempt(app.test_client(), f"n{i}@example.org", "x" * 12, ip=f"2001:db8:1:2::{i + 1:x}"
+                       ).status_code == 401
+    assert attempt(app.test_client(), "n99@example.org", "x" * 12, ip="2001:db8:1:2:ffff::9").status_code == 429
+    assert attempt(app.test_client(), "n99@example.org", "x" * 12, ip="2001:db8:1:3::1").status_code == 401
+
+
+def test_a_flood_of_distinct_keys_is_capped_in_the_trail(app, monkeypatch):
+    monkeypatch.setattr(security, "AUDITED_KEYS_PER_WINDOW", 5)
+    for i in range(12):
+        assert attempt(app.test_client(), f"k{i}@example.org", "x" * 12, ip=f"203.0.113.{i}").status_code == 401
+    events = audit_events(app, "auth.login_failed", ("object_id", "new"))
+    assert [e["object_id"] for e in events][-1] == security.OVERFLOW and len(events) == 6
+    with app.app_context():
+        overflow = db.session.scalar(select(SecurityCounter.count).where(SecurityCounter.key == security.OVERFLOW))
+    assert overflow == 7
+
+
+def test_a_key_longer_than_its_column_is_counted_not_looped_on(app):
+    key = "x" * 1000
+    with app.app_context(), write_transaction():
+        for _ in range(3):
+            security.note("login_failed", key, action="auth.login_failed", object_type="login", object_id="x",
+                          actor_label="test")
+    with app.app_context():
+        rows = db.session.execute(select(SecurityCounter.key, SecurityCounter.count)).all()
+    assert len(rows) == 1 and rows[0][1] == 3 and len(rows[0][0]) <= security.KEY_MAX

@@ -71,8 +71,10 @@ def _methods(rule: Any) -> list[str]:
     return sorted(rule.methods - {"HEAD", "OPTIONS"})
 
 
-# Operational security state that refused requests are meant to change: failed logins, refusal counters, sessions.
-OPERATIONAL = {"login_failures", "security_counters", "user_sessions"}
+# Operational state that refused requests are meant to change: failed logins and refusal counters; of sessions,
+# only the walker's own last-seen time (ending someone's session would show).
+OPERATIONAL = {"login_failures", "security_counters"}
+MOVING_COLUMNS = {"user_sessions": {"last_seen_at"}}
 
 
 def _snapshot(app: Any) -> dict[str, list[tuple]]:
@@ -82,7 +84,8 @@ def _snapshot(app: Any) -> dict[str, list[tuple]]:
         for table in db.metadata.sorted_tables:
             if table.name in OPERATIONAL:
                 continue
-            stmt = select(table).order_by(*table.primary_key.columns)
+            moving = MOVING_COLUMNS.get(table.name, set())
+            stmt = select(*[c for c in table.c if c.name not in moving]).order_by(*table.primary_key.columns)
             if table.name == "audit_events":
                 stmt = stmt.where(~table.c.action.like("auth.%"), ~table.c.action.like("access.%"))
             out[table.name] = [tuple(row) for row in db.session.execute(stmt)]

@@ -45,3 +45,19 @@ def test_forbidden_actions_are_counted_too(app, client, login_as):
     assert [e["actor_id"] for e in events] == [auditor.id]
     with app.app_context():
         assert db.session.scalar(select(SecurityCounter.count).where(SecurityCounter.kind == "forbidden")) == 3
+
+
+def test_paths_that_name_no_object_are_not_probes(app, client, login_as):
+    login_as("quality_officer")
+    assert client.get("/favicon.ico").status_code == 404
+    assert client.get("/no/such/page?x=1").status_code == 404
+    assert audit_events(app, "access.not_found") == []
+
+
+def test_a_refusal_from_a_service_counts_as_forbidden(app, client, login_as, make_user):
+    """Segregation of duties refuses the uploader's own approval (403 from the service, not the gate)."""
+    rosa = login_as("quality_officer")
+    doc_id = new_document(client, rosa.id, code="PR-SOD-001")
+    assert client.post_form(f"/documents/{doc_id}/versions/1/approve", {}, page=f"/documents/{doc_id}"
+                            ).status_code == 403
+    assert [e["actor_id"] for e in audit_events(app, "access.forbidden", ("actor_id",))] == [rosa.id]

@@ -131,3 +131,15 @@ def test_an_auditors_access_ends_with_the_audit(app, make_user, client, login_as
         assert db.session.scalar(select(UserSession.id).where(UserSession.ended_at.is_(None))) is not None
         stored = db.session.get(User, ana.id).access_until  # the end of that day where the organisation is
         assert as_utc(stored) == end_of_local_day(today + timedelta(days=1))
+
+
+def test_the_last_administrators_access_cannot_be_given_an_end(app, client, login_as):
+    admin = login_as("admin")
+    with app.app_context():
+        yesterday = (local_today() - timedelta(days=1)).isoformat()
+    resp = client.post_form(f"/admin/users/{admin.id}", {"role": "admin", "active": "y", "access_until": yesterday},
+                            page=f"/admin/users/{admin.id}", follow_redirects=True)
+    assert "is the last active administrator" in resp.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(User, admin.id).access_until is None
+    assert client.get("/admin/users").status_code == 200

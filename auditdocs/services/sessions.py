@@ -14,7 +14,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ..extensions import db
 from ..models import User
@@ -22,7 +22,8 @@ from ..models.security import UserSession
 from ..timeutil import as_utc, utcnow
 from . import audit
 
-TOUCH_EVERY = timedelta(minutes=1)  # last_seen is written at most this often (each write takes the write lock)
+TOUCH_EVERY = timedelta(minutes=2)  # last_seen is written at most this often (each write takes the write lock)
+KEEP_ENDED = timedelta(days=90)
 IDLE, EXPIRED, LOGOUT, ENDED, REVOKED = "idle", "expired", "logout", "ended", "revoked"
 
 
@@ -44,6 +45,8 @@ def start(user: User, ip: str | None, user_agent: str | None) -> str:
     """Open a session for a user who just proved who they are; returns the token for the cookie."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
+    db.session.execute(delete(UserSession).where(UserSession.ended_at < now - KEEP_ENDED),
+                       execution_options={"synchronize_session": False})
     db.session.add(UserSession(token_hash=_digest(token), user_id=user.id, created_at=now, last_seen_at=now,
                                ip=ip, user_agent=(user_agent or "")[:300] or None))
     db.session.flush()
@@ -53,7 +56,7 @@ def start(user: User, ip: str | None, user_agent: str | None) -> str:
 def why_ended(row: UserSession | None, user: User, now: datetime | None = None) -> str | None:
     """None while the session is good; else why it ended (or must end now)."""
     if row is None or row.user_id != user.id:
-        return REVOKED
+        return REVOKED  # (the caller treats a missing row as a plain new login)
     if row.ended_at is not None:
         return row.end_reason or ENDED
     now = now or utcnow()

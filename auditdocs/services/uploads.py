@@ -8,7 +8,6 @@ through `ingest()`.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import TypeVar
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import text
 
 from ..db import write_transaction
 from ..extensions import db
@@ -118,14 +118,15 @@ def ingest(incoming: Incoming, write: Callable[[Checked], T]) -> T:
     an orphan, which `verify` reports and `gc` quarantines: never a row without its file.
     """
     checked = check_upload(incoming)
-    stored: StoredBlob | None = None
+    writer = checked.writer
     try:
         with write_transaction():
             result = write(checked)
-            stored = _store(checked)
+            _lock_blob(checked.sha256)
+            _store(checked)
     except BaseException:
-        if stored is not None and stored.created and checked.writer is not None:
-            _withdraw_unsaved(stored.sha256, checked.writer.stored_mtime_ns)
+        if writer is not None and writer.placed:
+            _withdraw_unsaved(checked.sha256, writer.stored_mtime_ns)
         raise
     finally:
         if checked.writer is not None:
@@ -140,18 +141,30 @@ def unsaved_folder(data_dir: Path | None = None) -> Path:
 
 def _withdraw_unsaved(sha256: str, stored_mtime_ns: int | None) -> None:
     """The commit failed after the bytes were renamed into the store: move them to quarantine at once, so "nothing
-    was saved" is true, unless another upload of the same bytes reused them meanwhile (it refreshed their time)."""
+    was saved" is true. Done under the write lock (SQLite) or the blob's advisory lock (PostgreSQL), which every
+    upload holds from storing its bytes to its commit: another upload of the same bytes has either committed (its
+    row is seen, the bytes stay) or will store them again itself."""
     store = get_store()
     try:
-        path = store.path_for(sha256)
-        if path.stat().st_mtime_ns != stored_mtime_ns:
-            return
-        if any(db.session.execute(ref.referencing(sha256)).first() for ref in registered()):
-            return
-        folder = unsaved_folder()
-        moved = store.quarantine(sha256, folder)
-        if moved.stat().st_mtime_ns != stored_mtime_ns:  # touched while being moved: it is in use, put it back
-            os.replace(moved, path)
-        logger.warning("upload of %s not saved (the commit failed): its bytes were moved to %s", sha256, folder)
+        with write_transaction():
+            _lock_blob(sha256)
+            path = store.path_for(sha256)
+            if path.stat().st_mtime_ns != stored_mtime_ns:
+                return  # reused since: not ours alone any more
+            if any(db.session.execute(ref.referencing(sha256)).first() for ref in registered()):
+                return
+            store.quarantine(sha256, unsaved_folder())
+        logger.warning("upload of %s not saved (the commit failed): its bytes were moved to %s", sha256,
+                       unsaved_folder())
     except Exception:
         logger.exception("upload of %s not saved and its bytes could not be moved aside; gc will", sha256)
+
+
+_PG_BLOB_LOCK = 0x424C4F42  # "BLOB": namespace of the per-object advisory locks
+
+
+def _lock_blob(sha256: str) -> None:
+    """Serialise storing and withdrawing one object's bytes (SQLite writers already hold BEGIN IMMEDIATE)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:ns, hashtext(:sha))"),
+                           {"ns": _PG_BLOB_LOCK, "sha": sha256})

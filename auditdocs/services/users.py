@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..events import announce
@@ -77,11 +77,12 @@ def create_user(email: str, name: str, role: str, password: str | NewPassword, a
 
 
 def _guard_last_admin(user: User) -> None:
-    """Someone must always be able to administer the system."""
+    """Someone must always be able to administer the system (an admin whose access has ended does not count)."""
     if user.role != "admin" or not user.active:
         return
     others = db.session.scalar(
-        select(func.count(User.id)).where(User.role == "admin", User.active.is_(True), User.id != user.id)
+        select(func.count(User.id)).where(User.role == "admin", User.active.is_(True), User.id != user.id,
+                                          or_(User.access_until.is_(None), User.access_until > utcnow()))
     )
     if not others:
         raise ServiceError(_l("%(email)s is the last active administrator; make someone else an "
@@ -125,6 +126,8 @@ def set_access_until(user: User, until: datetime | None, actor: User | None = No
     current = as_utc(user.access_until) if user.access_until else None
     if current == (as_utc(until) if until else None):
         return
+    if until is not None:
+        _guard_last_admin(user)
     user.access_until = until
     audit.record("user.access_until", "user", user.id, old={"access_until": current}, new={"access_until": until},
                  actor=actor)

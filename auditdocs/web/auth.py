@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 from flask import Blueprint, g, make_response, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..db import write_transaction
 from ..extensions import db
@@ -20,6 +24,7 @@ from .params import int_or_none
 from .security import actor
 
 bp = Blueprint("auth", __name__)
+logger = logging.getLogger(__name__)
 
 
 def load_user(identity: str) -> User | None:
@@ -33,18 +38,28 @@ def load_user(identity: str) -> User | None:
     if user is None or not user.active or user.session_version != version:
         return None
     row = sessions.find(session.get("sid"))
+    if row is None:  # a cookie from before server-side sessions, or a forged one: just log in again
+        return None
     reason = sessions.why_ended(row, user)
     if reason is not None:
         g.session_ended = reason
-        if row is not None and row.ended_at is None:
-            with write_transaction():
-                sessions.end(row, reason)
+        if row.ended_at is None:
+            _bookkeeping(sessions.end, row, reason)
         return None
-    if row is not None and sessions.needs_touch(row):
-        with write_transaction():
-            sessions.touch(row)
-    g.user_session_id = row.id if row is not None else None
+    if sessions.needs_touch(row):
+        _bookkeeping(sessions.touch, row)
+    g.user_session_id = row.id
     return user
+
+
+def _bookkeeping(step: Callable[..., None], *args: object) -> None:
+    """Record a session's activity or end; best effort, because reading and downloading must go on while the
+    database is full or busy (the decision above was already taken from the row as read)."""
+    try:
+        with write_transaction():
+            step(*args)
+    except (SQLAlchemyError, OSError):
+        logger.warning("session bookkeeping skipped (%s); the request goes on", step.__name__, exc_info=True)
 
 
 @bp.route("/login", methods=["GET", "POST"])

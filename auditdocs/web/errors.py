@@ -60,14 +60,14 @@ def render_error(code: int, message: str | None = None, title: str | None = None
     return render_template("errors/error.html", code=code, title=title, message=text), code
 
 
-def _note_refusal(code: int) -> None:
+def note_refusal(code: int) -> None:
     """Who asked for what they may not see (404) or do (403): counted per account and window, never lost in the
     noise, never flooding the trail. A failure to record must not change the answer."""
-    if request.endpoint == "static" or not current_user.is_authenticated:
-        return
+    if request.url_rule is None or request.endpoint == "static" or not current_user.is_authenticated:
+        return  # a path that names no object (a typo, /favicon.ico, a scanner's guess) is no probe
     try:
         with write_transaction():
-            security.note_refusal(current_user._get_current_object(), code, request.full_path.rstrip("?"))
+            security.note_refusal(current_user._get_current_object(), code, request.path)
     except Exception:
         logger.exception("could not record a refused request")
         db.session.rollback()
@@ -87,13 +87,15 @@ def init_errors(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def _service(e: ServiceError) -> ResponseReturnValue:
         db.session.rollback()
+        if e.status == 403:
+            note_refusal(403)
         return render_error(e.status, str(e.message))
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException) -> ResponseReturnValue:
         code = e.code or 500
         if code in (403, 404):
-            _note_refusal(code)
+            note_refusal(code)
         if code in LOGGED_AS_ERRORS or code >= 500:
             # A missing stored object means the evidence store is damaged: the administrator must hear of it.
             logger.error("HTTP %s on %s %s: %s", code, request.method, request.path, e.description)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import struct
 import zipfile
 import zlib
@@ -12,6 +13,7 @@ import pytest
 from flask import Flask
 from flask_babel import Babel
 from flask_babel.speaklater import LazyString
+from support import office
 
 from auditdocs.filecheck import (
     DEFAULT_ALLOWED,
@@ -62,33 +64,6 @@ def png_bytes() -> bytes:
     )
 
 
-OOXML = {
-    "docx": "word/document.xml",
-    "xlsx": "xl/workbook.xml",
-    "pptx": "ppt/presentation.xml",
-}
-MAIN_TYPES = {  # the main part's content type, as Office writes it in [Content_Types].xml
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
-    "docm": "application/vnd.ms-word.document.macroEnabled.main+xml",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
-    "xlsm": "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
-    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml",
-    "pptm": "application/vnd.ms-powerpoint.presentation.macroEnabled.main+xml",
-}
-
-
-def content_types(part: str, main_type: str, extra: str = "") -> bytes:
-    """A [Content_Types].xml declaring the main part's type (and any extra Default/Override lines)."""
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-        '<Default Extension="xml" ContentType="application/xml"/>'
-        f'<Override PartName="/{part}" ContentType="{main_type}"/>{extra}</Types>'
-    ).encode()
-
-
-CONTENT_TYPES = content_types(OOXML["docx"], MAIN_TYPES["docx"])
 ODF = {
     "odt": "application/vnd.oasis.opendocument.text",
     "ods": "application/vnd.oasis.opendocument.spreadsheet",
@@ -97,13 +72,8 @@ ODF = {
 
 
 def ooxml(tmp_path: Path, ext: str, extra: dict[str, bytes] | None = None) -> Path:
-    members = {
-        "[Content_Types].xml": content_types(OOXML[ext], MAIN_TYPES[ext]),
-        "_rels/.rels": b"<Relationships/>",
-        OOXML[ext]: b"<document/>",
-        **(extra or {}),
-    }
-    return make_zip(tmp_path, f"file.{ext}", members)
+    """A realistic OOXML package (content types, package relationships, main part) written to a file."""
+    return write(tmp_path, f"file.{ext}", office(ext, extra=extra))
 
 
 def odf(tmp_path: Path, ext: str, mimetype: str) -> Path:
@@ -348,9 +318,9 @@ def test_magic_mismatch(tmp_path: Path, ext: str, data: bytes) -> None:
 
 
 def test_docx_without_document_xml(tmp_path: Path) -> None:
-    path = make_zip(
-        tmp_path, "x.docx", {"[Content_Types].xml": CONTENT_TYPES, "word/styles.xml": b"<styles/>"}
-    )
+    package = zipfile.ZipFile(io.BytesIO(office("docx")))
+    members = {n: package.read(n) for n in package.namelist() if n != "word/document.xml"}
+    path = make_zip(tmp_path, "x.docx", {**members, "word/styles.xml": b"<styles/>"})
     assert_rejected(path, "docx", "content")
 
 

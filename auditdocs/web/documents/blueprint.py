@@ -15,6 +15,7 @@ from ...policy import current_scope
 from ...services import blobhealth
 from ...services.lifecycle import in_force
 from ...timeutil import local_today
+from ..errors import note_refusal
 from .forms import ApproveForm, ClausesForm, ReasonForm, ReviewForm, VersionForm
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
@@ -53,6 +54,8 @@ def done(message: str, target: str) -> ResponseReturnValue:
 
 def refused(message: str, status: int, template: str, **ctx: Any) -> ResponseReturnValue:
     """A refusal shown on the page it came from, with its status (JSON for the progress-bar upload)."""
+    if status == 403:
+        note_refusal(403)
     if is_xhr():
         return jsonify(ok=False, error=message), status
     flash(message, "danger")

@@ -118,6 +118,9 @@ def download(doc_id: int, number: int) -> ResponseReturnValue:
     doc = document_or_404(doc_id)
     version = version_or_404(doc, number)
     sha, size, name, mime = version.sha256, version.size, version.original_filename, version.mime_type
-    with write_transaction():
-        svc.record_access("version.download", version, doc, actor())
-    return send_blob(sha, size, name, mime)
+
+    def receipt() -> None:
+        with write_transaction():
+            svc.record_access("version.download", version, doc, actor())
+
+    return send_blob(sha, size, name, mime, before_send=receipt)

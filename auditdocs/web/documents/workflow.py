@@ -17,6 +17,7 @@ from ...models import Clause, Document, User
 from ...policy import current_scope
 from ...services import ServiceError, uploads
 from ...services import documents as svc
+from ..errors import note_refusal
 from ..helpers import fmt_date
 from ..params import ints
 from ..security import actor, require
@@ -67,6 +68,8 @@ def upload_version(doc_id: int) -> ResponseReturnValue:
 
 def _version_refused(doc: Document, form: VersionForm, message: str, status: int) -> ResponseReturnValue:
     """A refused new version: JSON for the progress-bar upload, else the document page with the error status."""
+    if status == 403:
+        note_refusal(403)
     if is_xhr():
         return jsonify(ok=False, error=message), status
     flash(message, "danger")
@@ -85,6 +88,8 @@ def _act(doc: Document, form: FlaskForm, form_key: str, run: Callable[[User], T]
             result = run(actor())
             message = success(result)
     except ServiceError as exc:
+        if exc.status == 403:
+            note_refusal(403)
         flash(str(exc.message), "danger")
         return render_template("documents/detail.html", **detail_context(doc, **{form_key: form})), exc.status
     flash(message, "success")
