@@ -7,6 +7,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -48,19 +49,26 @@ class Finding(Revisioned, _TestBase):
     due: Mapped[date | None] = mapped_column(Date)
 
 
-@pytest.fixture
-def findings(app: Flask) -> Iterator[type[Finding]]:
-    """The test record type: its table created and the type registered for this test only."""
+@contextmanager
+def _registered(app: Flask, record_type: type[Revisioned]) -> Iterator[None]:
+    """A test record type's tables created and the type registered for one test only."""
     with app.app_context():
         _TestBase.metadata.create_all(db.engine)
-    unregister = register_record_type(Finding)
+    unregister = register_record_type(record_type)
     try:
-        yield Finding
+        yield
     finally:
         unregister()
         with app.app_context():
             db.session.remove()
             _TestBase.metadata.drop_all(db.engine)
+
+
+@pytest.fixture
+def findings(app: Flask) -> Iterator[type[Finding]]:
+    """The test record type, registered for this test only."""
+    with _registered(app, Finding):
+        yield Finding
 
 
 def _new(app: Flask, user_id: int, **fields: Any) -> int:
@@ -307,16 +315,8 @@ class Inspection(Revisioned, _TestBase):
 
 @pytest.fixture
 def inspections(app: Flask) -> Iterator[type[Inspection]]:
-    with app.app_context():
-        _TestBase.metadata.create_all(db.engine)
-    unregister = register_record_type(Inspection)
-    try:
+    with _registered(app, Inspection):
         yield Inspection
-    finally:
-        unregister()
-        with app.app_context():
-            db.session.remove()
-            _TestBase.metadata.drop_all(db.engine)
 
 
 def test_a_revision_holds_what_the_database_stores(app, inspections, make_user, runner):
