@@ -73,6 +73,8 @@ class Config:
         self.SESSION_IDLE_MINUTES = float(_env("AUDITDOCS_SESSION_IDLE_MINUTES", "30") or 30)
         self.SESSION_MAX_HOURS = float(_env("AUDITDOCS_SESSION_MAX_HOURS", "12") or 12)
         self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {"pool_pre_ping": True}
+        # How long a writer waits for another before the request answers 503 "busy, try again".
+        self.DB_LOCK_TIMEOUT_MS = int(_env("AUDITDOCS_DB_LOCK_TIMEOUT_MS", "20000") or 20000)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

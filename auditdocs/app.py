@@ -88,7 +88,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.user_loader(auth.load_user)
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(db.engine, app.config["DB_LOCK_TIMEOUT_MS"])
     guard_session()
     events.install()
 

@@ -104,8 +104,21 @@ def guard_session() -> None:
         event.listen(db.session, "before_flush", _refuse_stray_writes)
 
 
-def configure_engine(engine: Engine) -> None:
-    """Attach the SQLite pragmas and the begin hook; PostgreSQL needs nothing here."""
+def configure_engine(engine: Engine, lock_timeout_ms: int = 20000) -> None:
+    """Attach the SQLite pragmas and the begin hook; on PostgreSQL bound every lock wait the same way.
+
+    `lock_timeout_ms` is how long a writer waits for another to finish before giving up: the request then answers
+    503 "busy, try again" (web.errors) instead of hanging or failing with a raw database error."""
+    timeout = max(0, int(lock_timeout_ms))
+    if engine.dialect.name == "postgresql":
+
+        @event.listens_for(engine, "connect")
+        def _pg_on_connect(dbapi_conn: Any, _record: Any) -> None:
+            with dbapi_conn.cursor() as cur:
+                cur.execute(f"SET lock_timeout = {timeout}")  # an int, not text: nothing to inject
+            dbapi_conn.commit()
+
+        return
     if engine.dialect.name != "sqlite":
         return
 
@@ -115,7 +128,7 @@ def configure_engine(engine: Engine) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=20000")
+        cur.execute(f"PRAGMA busy_timeout={timeout}")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 

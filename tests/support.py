@@ -341,3 +341,117 @@ def what_is_left(app: Any) -> dict[str, Any]:
         objects = list(store.iter_hashes())
         db.session.remove()
     return {"documents": documents, "objects": objects, "temp": temp}
+
+
+# -- a second writer on the app's database ------------------------------------------------------------------------
+
+# The tables every write path of the app touches: a second connection that can lock them in EXCLUSIVE mode (which
+# readers do not block) proves the app holds no write transaction at that moment (PostgreSQL).
+WRITTEN_TABLES = "documents, document_versions, audit_events, users"
+
+
+def _sqlite_path(app: Any) -> str:
+    return str(app.config["SQLALCHEMY_DATABASE_URI"]).removeprefix("sqlite:///")
+
+
+@contextlib.contextmanager
+def _other_connection(app: Any) -> Iterator[Any]:
+    """A connection of its own to the app's database, outside the app's engine and pool."""
+    import sqlite3
+
+    from sqlalchemy import create_engine
+
+    uri = str(app.config["SQLALCHEMY_DATABASE_URI"])
+    if uri.startswith("sqlite"):
+        con = sqlite3.connect(_sqlite_path(app), timeout=0, isolation_level=None)
+        try:
+            yield con
+        finally:
+            con.close()
+        return
+    engine = create_engine(uri, **dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"]))
+    try:
+        with engine.connect() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def write_elsewhere(app: Any) -> None:
+    """Write from a second connection without waiting: raises if the app holds the write lock (SQLite) or a write
+    transaction on the tables it writes (PostgreSQL)."""
+    from sqlalchemy import text
+
+    with _other_connection(app) as con:
+        if hasattr(con, "isolation_level"):  # sqlite3: BEGIN IMMEDIATE is the write lock itself
+            con.execute("BEGIN IMMEDIATE")
+            con.execute("UPDATE users SET name = name")
+            con.execute("COMMIT")
+            return
+        with con.begin():
+            con.execute(text("SET LOCAL lock_timeout = '50ms'"))
+            con.execute(text(f"LOCK TABLE {WRITTEN_TABLES} IN EXCLUSIVE MODE"))
+            con.execute(text("UPDATE users SET name = name"))
+
+
+@contextlib.contextmanager
+def write_lock_held(app: Any) -> Iterator[None]:
+    """Another program holds the database's write lock (SQLite) or locks the tables every write needs
+    (PostgreSQL) until the block ends."""
+    from sqlalchemy import text
+
+    with _other_connection(app) as con:
+        if hasattr(con, "isolation_level"):
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            finally:
+                con.execute("ROLLBACK")
+            return
+        with con.begin():
+            con.execute(text(f"LOCK TABLE {WRITTEN_TABLES} IN EXCLUSIVE MODE"))
+            yield
+
+
+# -- a large corpus in a few statements ---------------------------------------------------------------------------
+
+
+def bulk_documents(app: Any, owner_id: int, clause_id: int, n: int) -> None:
+    """n documents (BIG-000001...: procedures, records, evidence in turn), each with an approved version effective a
+    week ago, all mapped to the clause: one INSERT ... SELECT per table, for pages that only read a large corpus."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import text
+
+    from auditdocs.extensions import db
+
+    effective = (date.today() - timedelta(days=7)).isoformat()
+    review = (date.today() + timedelta(days=358)).isoformat()
+    with app.app_context():
+        dialect = db.engine.dialect.name
+        if dialect == "sqlite":
+            series = f"WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < {n}) "  # noqa: S608 - constants of this function, no input
+            source, now, code = "seq", "CURRENT_TIMESTAMP", "'BIG-' || printf('%06d', n)"
+        else:
+            series, source = "", f"generate_series(1, {n}) AS seq(n)"
+            now, code = "now()", "'BIG-' || lpad(n::text, 6, '0')"
+        kinds = "CASE n % 3 WHEN 0 THEN 'procedure' WHEN 1 THEN 'record' ELSE 'evidence' END"
+        statements = [
+            f"{series}INSERT INTO documents (id, code, code_key, search_key, title, kind, owner_id, language, "  # noqa: S608 - constants of this function, no input
+            f"confidentiality, review_interval_months, status, created_at, created_by_id, next_review_date) "
+            f"SELECT 100000 + n, {code}, lower({code}), lower({code}) || ' registro masivo', 'Registro masivo', "
+            f"{kinds}, {owner_id}, 'es', 'normal', 12, 'active', {now}, {owner_id}, '{review}' FROM {source}",
+            f"{series}INSERT INTO document_versions (id, document_id, number, original_filename, mime_type, size, "  # noqa: S608 - constants of this function, no input
+            f"sha256, uploaded_by_id, uploaded_at, effective_date, status, approved_at) "
+            f"SELECT 100000 + n, 100000 + n, 1, 'registro.pdf', 'application/pdf', 10, "
+            f"'{'0' * 64}', {owner_id}, {now}, '{effective}', 'approved', {now} FROM {source}",
+            "UPDATE documents SET current_version_id = id WHERE id > 100000",
+            f"{series}INSERT INTO document_clauses (document_id, clause_id) SELECT 100000 + n, {clause_id} "  # noqa: S608 - constants of this function, no input
+            f"FROM {source}",
+        ]
+        if dialect == "postgresql":
+            statements.append("ANALYZE")
+        for statement in statements:
+            db.session.execute(text(statement))
+        db.session.commit()
+        db.session.remove()

@@ -565,6 +565,12 @@ def seed_documents(app: Any, author_id: int, approver_id: int, specs: list[dict[
                       approver_id=approver_id if spec.get("approve") else None)
 
 
+def pager_link(page: str, rel: str) -> str | None:
+    """The query string of the register's first/prev/next/last link, None when the link is disabled."""
+    match = re.search(rf'<a class="page-link" href="/documents/([^"]*)" rel="{rel}"', page)
+    return html.unescape(match.group(1)) if match else None
+
+
 def codes(client: Any, query: str = "") -> list[str]:
     resp = client.get(f"/documents/{query}")
     assert resp.status_code == 200
@@ -588,11 +594,18 @@ def test_register_filters_sorts_and_paginates(app, client, login_as, make_user, 
     page1 = client.get("/documents/").get_data(as_text=True)
     assert "32 documents" in page1
     first = codes(client)
-    second = codes(client, "?page=2")
+    second_link = pager_link(page1, "next")
+    second = codes(client, second_link)
     assert len(first) == 25 and len(second) == 7
     assert first + second == sorted(s["code"] for s in specs)
-    assert 'href="/documents/?page=2"' in page1
-    assert codes(client, "?page=3") == []
+    assert pager_link(page1, "prev") is None and pager_link(page1, "first") is None
+    page2 = client.get("/documents/" + second_link).get_data(as_text=True)
+    assert pager_link(page2, "next") is None and pager_link(page2, "last") is None
+    assert codes(client, pager_link(page2, "prev")) == first
+    everything = first + second
+    assert codes(client, "?last=1") == everything[-25:]  # the last 25 rows: pages start at a row, not at 25 × k
+    assert codes(client, f"?after={10**9}") == first  # an anchor that is not there (or not visible): from the start
+    assert codes(client, f"?after={second_link.rpartition('=')[2]}") == second
 
     assert codes(client, "?kind=policy") == ["POL-001"]
     assert codes(client, "?kind=form") == ["FOR-001"]
@@ -608,11 +621,11 @@ def test_register_filters_sorts_and_paginates(app, client, login_as, make_user, 
     # Filters survive the pagination links.
     procedures = client.get("/documents/?kind=procedure").get_data(as_text=True)
     assert "30 documents" in procedures
-    link = html.unescape(re.search(r'href="(/documents/\?[^"]*page=2[^"]*)"', procedures).group(1))
+    link = pager_link(procedures, "next")
     assert "kind=procedure" in link
-    assert codes(client, link.removeprefix("/documents/")) == [f"PR-{i:03d}" for i in range(25, 30)]
+    assert codes(client, link) == [f"PR-{i:03d}" for i in range(25, 30)]
 
-    by_title = codes(client, "?sort=title&kind=procedure&page=1")
+    by_title = codes(client, "?sort=title&kind=procedure")
     titles = {s["code"]: s["title"] for s in specs}
     assert [titles[c] for c in by_title] == sorted(titles[c] for c in titles if c.startswith("PR-"))[:25]
     newest = codes(client, "?sort=newest")
@@ -631,8 +644,11 @@ def test_register_query_is_not_a_pattern(app, client, login_as, make_user, tmp_p
     rosa = login_as("quality_officer")
     seed_documents(app, rosa.id, rosa.id, [{"code": "PR-1", "title": "Cien por ciento"},
                                            {"code": "PR-2", "title": "Mitad 50% del total"}], tmp_path)
-    assert codes(client, "?q=%25") == ["PR-1", "PR-2"]  # '%' is dropped: no wildcard injection error
+    assert codes(client, "?q=%25") == []  # a literal '%': no wildcard, no error
     assert codes(client, "?q=50%25") == ["PR-2"]
+    assert codes(client, "?q=5_%25") == []
+    assert codes(client, "?q=*") == [] and codes(client, "?q=ci*n") == []  # nor a GLOB pattern on SQLite
+    assert codes(client, "?q=cien") == ["PR-1"] and codes(client, "?q=pr-") == ["PR-1", "PR-2"]
 
 
 # -- downloads ---------------------------------------------------------------------------------------------------

@@ -44,9 +44,11 @@ anything is written. A document that already exists (same code) keeps its metada
 gets versions for new bytes and the clauses it lacks.
 
 \b
-Every file is validated like a web upload and imported in its own transaction, with the
-same audit events. Bytes already stored as a version of any document are skipped as
-duplicates, so a re-run only adds what is new. Exit code: 0 when nothing was rejected,
+Every file is validated like a web upload (read, hashed, checked and fsynced before any
+database lock), with the same audit events. Checked files are written 50 to a transaction,
+each in its own savepoint, so a refused file loses only itself. Bytes already stored as a
+version of any document are skipped as duplicates, so a re-run, after an interruption too,
+continues where the last one stopped. Exit code: 0 when nothing was rejected,
 1 when some files were rejected, 2 for usage errors.
 """
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -11,16 +12,22 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
     Text,
     UniqueConstraint,
+    event,
+    func,
+    literal_column,
     select,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model, db, one_of
+from ..textnorm import SEARCH_KEY_MAX, code_key, search_key
 from ..timeutil import utcnow
 from .blobrefs import BlobRef, register
 from .standards import Clause
@@ -32,12 +39,15 @@ CONFIDENTIALITY = ("normal", "restricted")
 DOC_STATUSES = ("draft", "active", "obsolete")  # no approved version yet / in force / withdrawn
 VERSION_STATUSES = ("draft", "approved", "rejected", "superseded", "obsolete")
 EVER_APPROVED = ("approved", "superseded", "obsolete")
+NO_REVIEW_DATE = "9999-12-31"  # where documents without a review date sort: after every real date, on both databases
 
 document_clauses = Table(
     "document_clauses",
     db.metadata,
     Column("document_id", ForeignKey("documents.id"), primary_key=True),
-    Column("clause_id", ForeignKey("clauses.id"), primary_key=True, index=True),
+    Column("clause_id", ForeignKey("clauses.id"), primary_key=True),
+    # A clause's documents in id order, straight from the index: the clause page's lists and capped counts.
+    Index("ix_document_clauses_clause_id_document_id", "clause_id", "document_id"),
 )
 
 document_shares = Table(
@@ -52,13 +62,14 @@ class Document(Model):
     """A controlled document: identity and metadata; its content lives in versions."""
 
     __tablename__ = "documents"
-    __table_args__ = (one_of("kind", KINDS), one_of("status", DOC_STATUSES), one_of("language", LANGUAGES),
-                      one_of("confidentiality", CONFIDENTIALITY))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(60), unique=True)
+    # Derived from code and title on every write (see _derive_keys): what lookups and the text filter use.
+    code_key: Mapped[str] = mapped_column(String(60), unique=True)
+    search_key: Mapped[str] = mapped_column(String(SEARCH_KEY_MAX))
     title: Mapped[str] = mapped_column(String(300))
-    kind: Mapped[str] = mapped_column(String(20), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
     description: Mapped[str | None] = mapped_column(Text)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     language: Mapped[str] = mapped_column(String(2), default="es")
@@ -66,7 +77,7 @@ class Document(Model):
     review_interval_months: Mapped[int] = mapped_column(Integer, default=12)
     next_review_date: Mapped[date | None] = mapped_column(Date, index=True)
     retention_years: Mapped[int | None] = mapped_column(Integer)  # None: keep permanently
-    status: Mapped[str] = mapped_column(String(12), default="draft", index=True)
+    status: Mapped[str] = mapped_column(String(12), default="draft")
     # The latest approved version; the one in force on a given day is derived from effective dates.
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("document_versions.id", use_alter=True, name="fk_documents_current_version_id")
@@ -90,12 +101,38 @@ class Document(Model):
         foreign_keys=[current_version_id], post_update=True
     )
 
+    __table_args__ = (
+        one_of("kind", KINDS), one_of("status", DOC_STATUSES), one_of("language", LANGUAGES),
+        one_of("confidentiality", CONFIDENTIALITY),
+        # The register's sort orders, each ending in the id so that a page can start after any row (keyset).
+        Index("ix_documents_title_id", "title", "id"),
+        Index("ix_documents_created_at_id", "created_at", "id"),
+        # Overdue reviews, soonest first. No index on status or kind alone: a handful of values, which a planner
+        # without statistics takes for selective and walks row by row.
+        Index("ix_documents_status_next_review_date", "status", "next_review_date", "id"),
+    )
+
+
+REVIEW_ORDER = func.coalesce(Document.next_review_date, literal_column(f"'{NO_REVIEW_DATE}'"))
+Index("ix_documents_review_order", REVIEW_ORDER, Document.id)
+
+
+@event.listens_for(Document, "before_insert")
+@event.listens_for(Document, "before_update")
+def _derive_keys(_mapper: Any, _connection: Any, doc: Document) -> None:
+    """Keep the code key and search text in step with code and title, whatever path wrote them."""
+    doc.code_key = code_key(doc.code)
+    doc.search_key = search_key(doc.code, doc.title)
+
 
 class DocumentVersion(Model):
     """One uploaded file: immutable bytes (by SHA-256) plus its approval history."""
 
     __tablename__ = "document_versions"
-    __table_args__ = (UniqueConstraint("document_id", "number"), one_of("status", VERSION_STATUSES))
+    __table_args__ = (UniqueConstraint("document_id", "number"), one_of("status", VERSION_STATUSES),
+                      # Drafts awaiting approval, oldest first: a partial index as small as the queue itself.
+                      Index("ix_document_versions_drafts", "uploaded_at", "id",
+                            sqlite_where=text("status = 'draft'"), postgresql_where=text("status = 'draft'")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
@@ -109,7 +146,7 @@ class DocumentVersion(Model):
     uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     change_note: Mapped[str | None] = mapped_column(Text)
     effective_date: Mapped[date | None] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(12), default="draft", index=True)
+    status: Mapped[str] = mapped_column(String(12), default="draft")
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     rejected_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

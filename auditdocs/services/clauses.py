@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, exists, select
 
 from ..events import announce
 from ..extensions import db
 from ..models import Clause, Document, DocumentVersion, User, document_clauses
+from ..models.documents import KINDS
 from ..policy import AccessScope
 from ..timeutil import utcnow
 from . import ServiceError, audit
-from .lifecycle import in_force_document_ids
+from .counts import Count, count_capped
+from .lifecycle import has_version_in_force, in_force_document_ids
 
 
 def set_applicability(clause: Clause, applicable: bool, reason: str, actor: User | None) -> None:
@@ -46,12 +49,44 @@ def correct_title(clause: Clause, title_en: str, title_es: str, actor: User | No
     announce("clause", clause.id, "title")
 
 
+CLAUSE_PAGE_FIRST = 10  # documents shown per kind; the rest is one click away in the filtered register
+KIND_COUNT_CAP = 100  # per-kind counts stop here ("100+"); the total goes to counts.COUNT_CAP
+
+
+@dataclass
+class KindGroup:
+    """The documents of one kind mapped to a clause: how many, and the most recently registered few."""
+
+    kind: str
+    count: Count
+    documents: list[Document]
+
+
 def clause_page_extras(clause: Clause, scope: AccessScope, day: date) -> dict[str, Any]:
-    """Documents mapped to the clause that the scope sees, and which of them are in force on the day."""
-    stmt = scope.visible_documents().where(Document.id.in_(
-        select(document_clauses.c.document_id).where(document_clauses.c.clause_id == clause.id)
-    )).order_by(Document.code)
-    documents = list(db.session.scalars(stmt))
+    """Per kind, the documents mapped to the clause that the scope sees (counted up to a cap, the newest few listed),
+    which of those are in force on the day, and whether any mapped document is.
+
+    Every query walks the clause's mapping index and probes each document by its key, stopping at a cap or a page:
+    the page costs the same whether the clause holds a hundred documents or thirty thousand."""
+    dc = document_clauses
+
+    def mapped(*conditions: ColumnElement[bool]) -> Select[Any]:
+        sees = exists().where(Document.id == dc.c.document_id, scope.document_condition(), *conditions)
+        return select(dc.c.document_id).where(dc.c.clause_id == clause.id, sees)
+
+    total = count_capped(mapped())
+    groups = []
+    for kind in KINDS if total else ():
+        of_kind = mapped(Document.kind == kind)
+        count = count_capped(of_kind, KIND_COUNT_CAP)
+        if count:
+            newest = of_kind.order_by(dc.c.document_id.desc()).limit(CLAUSE_PAGE_FIRST)
+            shown = db.session.scalars(select(Document).where(Document.id.in_(newest)).order_by(Document.code))
+            groups.append(KindGroup(kind, count, list(shown)))
+    shown_ids = [d.id for g in groups for d in g.documents]  # at most CLAUSE_PAGE_FIRST per kind
     in_force_ids = set(db.session.scalars(in_force_document_ids(day).where(
-        DocumentVersion.document_id.in_([d.id for d in documents]))))
-    return {"documents": documents, "in_force_ids": in_force_ids}
+        DocumentVersion.document_id.in_(shown_ids)))) if shown_ids else set()
+    any_in_force = bool(in_force_ids) or bool(db.session.scalar(select(exists(
+        mapped(Document.status == "active", has_version_in_force(day))))))
+    return {"groups": groups, "total": total, "in_force_ids": in_force_ids, "any_in_force": any_in_force,
+            "first": CLAUSE_PAGE_FIRST}

@@ -17,6 +17,7 @@ from ..labels import VERSION_STATUS_LABELS
 from ..models import Clause, Document, DocumentReview, DocumentVersion, Standard, User
 from ..models.documents import CONFIDENTIALITY, KINDS, LANGUAGES
 from ..policy import Refusal, scope_of
+from ..textnorm import code_key
 from ..timeutil import local_today, to_local, utcnow
 from . import Forbidden, ServiceError, audit
 from .uploads import Checked
@@ -88,7 +89,7 @@ def create_document(
     if not 1 <= int(review_interval_months) <= 120:
         raise ServiceError(_l("The review interval must be between 1 and 120 months."))
     _lock_code(code)
-    if db.session.scalar(select(Document.id).where(func.lower(Document.code) == code.lower())):
+    if db.session.scalar(select(Document.id).where(Document.code_key == code_key(code))):
         raise ServiceError(_l("A document with the code %(code)s already exists.", code=code), 409)
     doc = Document(code=code, title=title[:300], kind=kind, owner_id=owner.id, language=language,
                    confidentiality=confidentiality, review_interval_months=int(review_interval_months),
@@ -113,7 +114,7 @@ def _lock_code(code: str) -> None:
     (PostgreSQL: a transaction-level advisory lock; SQLite writers already hold BEGIN IMMEDIATE)."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(:ns, hashtext(:code))"),
-                           {"ns": _PG_CODE_LOCK, "code": code.lower()})
+                           {"ns": _PG_CODE_LOCK, "code": code_key(code)})
 
 
 def _lock_document(doc: Document, *versions: DocumentVersion) -> Document:

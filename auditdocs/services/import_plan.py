@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..filecheck import extension_of
 from ..models.documents import KINDS, LANGUAGES
+from ..textnorm import fold
 from . import ServiceError
 from . import documents as docs
 
@@ -153,12 +154,6 @@ def decoded(text: str) -> str:
 def shown(text: str) -> str:
     """Make a file-system name printable on one line (control characters escaped)."""
     return "".join(f"\\x{ord(ch):02x}" if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in decoded(text))
-
-
-def fold(text: str) -> str:
-    """Accent-free, case-free, single-spaced text so 'Política' and 'politica ' group together."""
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return " ".join(plain.casefold().split())
 
 
 def revision_key(label: str | None) -> tuple[int, ...]:

@@ -1,8 +1,9 @@
 """Bulk import of a shared drive: walk it, read codes/titles/revisions from file names, plan, then import.
 
 Why: this is how an organisation moves in. Every file goes through the same validation, services and audit
-events as a web upload, each in its own transaction, so one bad file loses nothing else and a re-run only
-adds bytes that are not stored yet.
+events as a web upload; files are written in batches, each in its own savepoint, so one bad file loses nothing
+else, and a re-run only adds bytes that are not stored yet. Codes are found through their indexed key, so the
+cost of a file does not grow with the register.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import hashlib
 import io
 import os
 import stat
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -22,12 +25,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..db import write_transaction
 from ..extensions import db
-from ..faults import DEVICE, SPACE, storage_fault
+from ..faults import BUSY, DEVICE, SPACE, storage_fault
 from ..filecheck import UploadRejected, check_name, sniff
 from ..models import Document, DocumentVersion, User
 from ..models.documents import EVER_APPROVED
 from ..policy import AccessScope
 from ..storage import CHUNK_SIZE, StoreUnwritable, UploadTooLarge
+from ..textnorm import code_key
 from . import ServiceError
 from . import documents as docs
 from .import_plan import (
@@ -40,12 +44,16 @@ from .import_plan import (
     Summary,
     revision_key,
 )
-from .uploads import Checked, Incoming, allowed_extensions, get_store, ingest
+from .uploads import Checked, Incoming, allowed_extensions, check_upload, get_store, ingest_batch
 
+BATCH_FILES = 50  # checked files written per transaction
+BATCH_SECONDS = 5.0  # a batch is written at the latest this long after its first file (large files, slow shares)
 STOPPED = {SPACE: "the disk or the database is full, so the import stopped here; nothing of this file was saved. "
                   "Free some space and run the same import again: files already imported are skipped.",
            DEVICE: "the storage reported an I/O error, so the import stopped here; nothing of this file was saved. "
-                   "Have the disk checked, then run the same import again."}
+                   "Have the disk checked, then run the same import again.",
+           BUSY: "the database stayed locked by another writer past the lock timeout, so the import stopped here; "
+                 "nothing of this file was saved. Run the same import again: files already imported are skipped."}
 
 
 def _user(email: str, option: str) -> User:
@@ -81,9 +89,8 @@ def resolve_actors(as_email: str | None, approver_email: str | None) -> tuple[in
 
 
 def _find(code: str) -> Document | None:
-    """The document with this code: exact match first (indexed), then ignoring case as create_document does."""
-    return (db.session.scalar(select(Document).where(Document.code == code))
-            or db.session.scalar(select(Document).where(func.lower(Document.code) == code.lower())))
+    """The document with this code, ignoring case as create_document does (one indexed lookup)."""
+    return db.session.scalar(select(Document).where(Document.code_key == code_key(code)))
 
 
 def _duplicate_of(sha256: str) -> str | None:
@@ -159,8 +166,9 @@ def _newer_approved(document: Document, version: DocumentVersion, rev: tuple[int
     return max(newer, key=revision_key) if newer else None
 
 
-def _import_one(doc: PlannedDocument, f: SourceFile, uploader_id: int, approver_id: int | None) -> FileResult:
-    """Stream, deduplicate, validate, then create/append (and approve) in one transaction."""
+def _prepare(doc: PlannedDocument, f: SourceFile, batch: dict[str, str]) -> FileResult | _Pending:
+    """Stream, deduplicate and validate one file, holding no lock: a result when it goes no further, else the
+    checked upload waiting for its batch's transaction."""
     with _open(f.path) as fh:
         writer = get_store().writer(current_app.config["MAX_UPLOAD_BYTES"])
         try:
@@ -178,7 +186,7 @@ def _import_one(doc: PlannedDocument, f: SourceFile, uploader_id: int, approver_
             writer.discard()
             raise
     try:
-        dup = _duplicate_of(writer.sha256)
+        dup = batch.get(writer.sha256) or _duplicate_of(writer.sha256)
     except BaseException:
         writer.discard()
         raise
@@ -186,14 +194,86 @@ def _import_one(doc: PlannedDocument, f: SourceFile, uploader_id: int, approver_
         writer.discard()
         return FileResult(f.rel, doc.code, f.label, "duplicate", dup)
     try:
-        label, detail = ingest(Incoming(f.name, writer), partial(_write_version, doc, f, uploader_id, approver_id))
+        checked = check_upload(Incoming(f.name, writer))
     except ServiceError as exc:
         raise Refused(str(exc.message)) from None
+    batch[writer.sha256] = f"{doc.code} {f.label or '(this run)'}"
+    return _Pending(doc, f, checked)
+
+
+@dataclass
+class _Pending:
+    """A checked file waiting for its batch's write transaction."""
+
+    doc: PlannedDocument
+    f: SourceFile
+    checked: Checked
+
+
+class _Window:
+    """Files in plan order since the last write: their results so far, or the checked uploads still to write.
+
+    Why batches: one commit per file made the import pay a transaction (a WAL flush on PostgreSQL) per file; a
+    batch writes up to BATCH_FILES checked files in one transaction, each in its own savepoint, so a refused file
+    still loses only itself and every audit event is written with its rows. The slow part (reading, hashing,
+    checking, fsync) happens before the transaction opens, so no write lock is held meanwhile."""
+
+    def __init__(self, uploader_id: int, approver_id: int | None) -> None:
+        self.uploader_id, self.approver_id = uploader_id, approver_id
+        self.entries: list[FileResult | _Pending] = []
+        self.shas: dict[str, str] = {}
+        self.started = time.monotonic()
+
+    def add(self, entry: FileResult | _Pending) -> None:
+        if not self.entries:
+            self.started = time.monotonic()
+        self.entries.append(entry)
+
+    @property
+    def due(self) -> bool:
+        pending = sum(isinstance(e, _Pending) for e in self.entries)
+        return pending >= BATCH_FILES or (pending > 0 and time.monotonic() - self.started > BATCH_SECONDS)
+
+    def write(self) -> list[FileResult]:
+        """Write the pending files (one transaction) and return every entry's result in plan order."""
+        pending = [e for e in self.entries if isinstance(e, _Pending)]
+        outcomes = iter(ingest_batch([(p.checked, partial(_write_or_refuse, p.doc, p.f, self.uploader_id,
+                                                          self.approver_id)) for p in pending]))
+        results = [e if isinstance(e, FileResult) else _outcome(e, next(outcomes)) for e in self.entries]
+        self.entries, self.shas = [], {}
+        return results
+
+    def abandon(self, why: str) -> list[FileResult]:
+        """The batch cannot be written: every pending file is reported as not imported (its bytes discarded)."""
+        results = []
+        for e in self.entries:
+            if isinstance(e, _Pending):
+                if e.checked.writer is not None:
+                    e.checked.writer.discard()
+                e = FileResult(e.f.rel, e.doc.code, e.f.label, "rejected", f"not imported: {why}")
+            results.append(e)
+        self.entries, self.shas = [], {}
+        return results
+
+
+def _outcome(p: _Pending, outcome: tuple[str, str] | ServiceError) -> FileResult:
+    if isinstance(outcome, ServiceError):
+        return FileResult(p.f.rel, p.doc.code, p.f.label, "rejected", str(outcome.message))
+    label, detail = outcome
+    return FileResult(p.f.rel, p.doc.code, label, "imported", detail)
+
+
+def _write_or_refuse(doc: PlannedDocument, f: SourceFile, uploader_id: int, approver_id: int | None,
+                     checked: Checked) -> tuple[str, str]:
+    """_write_version, with a database refusal of this one file (a constraint) reported as its rejection; a full
+    disk or a lock timeout still stops the batch."""
+    try:
+        return _write_version(doc, f, uploader_id, approver_id, checked)
     except SQLAlchemyError as exc:
         if storage_fault(exc):
             raise
-        raise Refused(f"the database refused it: {str(getattr(exc, 'orig', None) or exc).splitlines()[0]}") from None
-    return FileResult(f.rel, doc.code, label, "imported", detail)
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise ServiceError(f"the database refused it: {reason}") from None
 
 
 def _write_version(doc: PlannedDocument, f: SourceFile, uploader_id: int, approver_id: int | None,
@@ -230,38 +310,73 @@ def _add_clauses(code: str, refs: list[str], uploader_id: int, dry_run: bool) ->
 
 def run_import(plan: Plan, *, uploader_id: int, approver_id: int | None = None, dry_run: bool = False,
                progress: Callable[[int], None] | None = None) -> Summary:
-    """Import (or, dry, only check) every planned file, one transaction each, in plan order."""
+    """Import (or, dry, only check) every planned file in plan order, written in batches (see _Window)."""
     summary = Summary(dry_run=dry_run, ignored=plan.ignored, warnings=list(plan.warnings))
     summary.results += [FileResult(rel, "", None, "rejected", reason) for rel, reason in plan.problems]
     seen: dict[str, str] = {}
+    window = _Window(uploader_id, approver_id)
+    clauses_to_add: list[PlannedDocument] = []
+    existed: set[str] = set()
+
+    def settle(results: list[FileResult]) -> None:
+        for result in results:
+            summary.results.append(result)
+            if result.status == "imported" and result.code not in existed and result.code not in summary.created:
+                summary.created.append(result.code)
+            if progress:
+                progress(1)
+
+    def flush() -> bool:
+        """Write the window; False when a fault stopped the run."""
+        try:
+            settle(window.write())
+        except Exception as exc:
+            if (fault := storage_fault(exc)) is None:
+                raise
+            db.session.rollback()
+            summary.stopped = STOPPED[fault]
+            settle(window.abandon(STOPPED[fault]))
+            return False
+        for doc in clauses_to_add:
+            _add_clauses_or_warn(doc, uploader_id, summary)
+        clauses_to_add.clear()
+        return True
+
     for doc in plan.documents:
-        existed = _find(doc.code) is not None
-        if existed:
+        if _find(doc.code) is not None:
+            existed.add(doc.code)
             summary.existing.append(doc.code)
         for f in doc.files:
             try:
                 _precheck(doc.code, db.session.get_one(User, uploader_id))
-                result = _check_only(doc, f, seen) if dry_run else _import_one(doc, f, uploader_id, approver_id)
+                entry = _check_only(doc, f, seen) if dry_run else _prepare(doc, f, window.shas)
             except Refused as exc:
-                result = FileResult(f.rel, doc.code, f.label, "rejected", str(exc))
+                entry = FileResult(f.rel, doc.code, f.label, "rejected", str(exc))
             except Exception as exc:
                 if (fault := storage_fault(exc)) is None:
                     raise
                 db.session.rollback()
-                summary.stopped = STOPPED[fault]
-                summary.results.append(FileResult(f.rel, doc.code, f.label, "rejected",
-                                                  f"not imported: {STOPPED[fault]}"))
+                if flush():  # what was checked before the fault may still be saved
+                    summary.stopped = STOPPED[fault]
+                    settle([FileResult(f.rel, doc.code, f.label, "rejected", f"not imported: {STOPPED[fault]}")])
                 return summary
             db.session.commit()  # end the read transaction before the next file is streamed
-            summary.results.append(result)
-            if result.status == "imported" and not existed and doc.code not in summary.created:
-                summary.created.append(doc.code)
-            if progress:
-                progress(1)
-        if existed and doc.clauses:
-            try:
-                if added := _add_clauses(doc.code, doc.clauses, uploader_id, dry_run):
-                    summary.mapped.append((doc.code, added))
-            except ServiceError as exc:
-                summary.warnings.append(f"{doc.code}: clauses not added: {exc.message}")
+            window.add(entry)
+            if window.due and not flush():
+                return summary
+        if doc.code in existed and doc.clauses:
+            if dry_run:
+                _add_clauses_or_warn(doc, uploader_id, summary, dry_run=True)
+            else:
+                clauses_to_add.append(doc)
+    flush()
     return summary
+
+
+def _add_clauses_or_warn(doc: PlannedDocument, uploader_id: int, summary: Summary, dry_run: bool = False) -> None:
+    """Map an existing document to the clauses the plan gives it; a refusal is a warning, not a stop."""
+    try:
+        if added := _add_clauses(doc.code, doc.clauses, uploader_id, dry_run):
+            summary.mapped.append((doc.code, added))
+    except ServiceError as exc:
+        summary.warnings.append(f"{doc.code}: clauses not added: {exc.message}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, exists, select
 
 from ..models import Document, DocumentVersion
 from ..models.documents import EVER_APPROVED
@@ -31,3 +31,10 @@ def in_force_document_ids(day: date) -> Select[int]:
     return select(DocumentVersion.document_id).join(Document, Document.id == DocumentVersion.document_id).where(
         Document.status == "active", DocumentVersion.status.in_(EVER_APPROVED),
         DocumentVersion.effective_date <= day)
+
+
+def has_version_in_force(day: date) -> ColumnElement[bool]:
+    """Correlated to Document: it has an approved version effective on the day (with Document.status == "active",
+    the same rule as in_force_document_ids, probed row by row instead of listed)."""
+    return exists().where(DocumentVersion.document_id == Document.id, DocumentVersion.status.in_(EVER_APPROVED),
+                          DocumentVersion.effective_date <= day)

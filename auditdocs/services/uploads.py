@@ -8,7 +8,7 @@ through `ingest()`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -17,7 +17,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import text
 
-from ..db import write_transaction
+from ..db import in_write_transaction, write_transaction
 from ..extensions import db
 from ..filecheck import DEFAULT_ALLOWED, UploadRejected, check_name, sniff
 from ..models.blobrefs import registered
@@ -117,7 +117,11 @@ def ingest(incoming: Incoming, write: Callable[[Checked], T]) -> T:
     if anything fails after the rename (a crash, the commit, a later step of the outer block) the object is at worst
     an orphan, which `verify` reports and `gc` quarantines: never a row without its file.
     """
-    checked = check_upload(incoming)
+    return ingest_checked(check_upload(incoming), write)
+
+
+def ingest_checked(checked: Checked, write: Callable[[Checked], T]) -> T:
+    """The writing half of `ingest`, for an upload `check_upload` already passed."""
     writer = checked.writer
     try:
         with write_transaction():
@@ -125,13 +129,41 @@ def ingest(incoming: Incoming, write: Callable[[Checked], T]) -> T:
             _lock_blob(checked.sha256)
             _store(checked)
     except BaseException:
-        if writer is not None and writer.placed:
+        if writer is not None and writer.placed and not in_write_transaction():
             _withdraw_unsaved(checked.sha256, writer.stored_mtime_ns)
         raise
     finally:
-        if checked.writer is not None:
-            checked.writer.discard()  # a no-op once stored
+        if writer is not None:
+            writer.discard()  # a no-op once stored
     return result
+
+
+def ingest_batch(items: Sequence[tuple[Checked, Callable[[Checked], T]]]) -> list[T | ServiceError]:
+    """Write several checked uploads in one transaction, each in a savepoint of its own: a refused one loses only
+    itself (its ServiceError takes its place in the list), and one commit serves them all (an import's batch).
+
+    If the transaction fails as a whole (a full disk, a lock timeout), nothing of the batch is saved: the bytes
+    already renamed into the store go to quarantine, as for a single upload."""
+    results: list[T | ServiceError] = []
+    placed: list[BlobWriter] = []
+    try:
+        with write_transaction():
+            for checked, write in items:
+                try:
+                    results.append(ingest_checked(checked, write))
+                except ServiceError as exc:
+                    results.append(exc)
+                if checked.writer is not None and checked.writer.placed:
+                    placed.append(checked.writer)
+    except BaseException:
+        for writer in placed:
+            _withdraw_unsaved(writer.sha256, writer.stored_mtime_ns)
+        raise
+    finally:
+        for checked, _write in items:
+            if checked.writer is not None:
+                checked.writer.discard()
+    return results
 
 
 def unsaved_folder(data_dir: Path | None = None) -> Path:

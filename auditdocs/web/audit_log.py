@@ -17,7 +17,8 @@ from ..models import AuditEvent
 from ..services import security
 from ..services.audit import head
 from ..timeutil import org_tz, utc_text
-from .params import int_or_none, plausible_date
+from .keyset import Keyset
+from .params import plausible_date
 from .security import require
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -51,7 +52,10 @@ def _filtered(args: Mapping[str, str]) -> tuple[Select[AuditEvent], dict[str, st
     if end := _date(f["end"]):
         until = datetime.combine(end + timedelta(days=1), time.min, tz).astimezone(UTC)
         stmt = stmt.where(AuditEvent.occurred_at < until)
-    return stmt.order_by(AuditEvent.seq.desc()), f
+    return stmt, f
+
+
+NEWEST_FIRST = Keyset((AuditEvent.seq,), AuditEvent.seq, descending=True)
 
 
 @bp.route("/")
@@ -59,7 +63,7 @@ def _filtered(args: Mapping[str, str]) -> tuple[Select[AuditEvent], dict[str, st
 def log() -> ResponseReturnValue:
     """Newest events first, filterable; the chain head is shown for checkpointing."""
     stmt, filters = _filtered(request.args)
-    page = db.paginate(stmt, page=int_or_none(request.args.get("page")) or 1, per_page=PER_PAGE, error_out=False)
+    page = NEWEST_FIRST.page(stmt, request.args, PER_PAGE)
     seq, digest = head()
     return render_template("audit/log.html", page=page, filters=filters, head_seq=seq, head_hash=digest,
                            query_args={k: v for k, v in filters.items() if v}, counters=security.recent_counters(),
@@ -77,6 +81,7 @@ def neutralise(value: object) -> str:
 def export() -> ResponseReturnValue:
     """The filtered events as CSV (UTF-8 with BOM so Excel opens accents correctly)."""
     stmt, _f = _filtered(request.args)
+    stmt = stmt.order_by(AuditEvent.seq.desc())
 
     def rows() -> Iterator[str]:
         buf = io.StringIO()

@@ -10,8 +10,11 @@ from ..extensions import db
 from ..models import Clause, Document, DocumentVersion, Standard
 from ..policy import current_scope
 from ..services import security
+from ..services.counts import Count, count_capped
 from ..services.coverage import gaps_by_standard
 from ..timeutil import local_today
+
+LISTED = 20  # rows per dashboard list; counts go up to services.counts.COUNT_CAP
 
 
 def dashboard_context() -> dict[str, Any]:
@@ -34,19 +37,18 @@ def dashboard_context() -> dict[str, Any]:
         for code, slug, n, documented, na in rows
     ]
     scope = current_scope()
-    visible_ids = scope.visible_document_ids()
-    overdue_q = select(Document).where(Document.id.in_(visible_ids), Document.status == "active",
-                                       Document.next_review_date < today)
-    overdue = db.session.scalars(overdue_q.order_by(Document.next_review_date).limit(20)).all()
-    overdue_count = db.session.scalar(select(func.count()).select_from(overdue_q.subquery()))
+    overdue_q = scope.visible_documents().where(Document.status == "active", Document.next_review_date < today)
+    overdue = db.session.scalars(overdue_q.order_by(Document.next_review_date, Document.id).limit(LISTED)).all()
+    overdue_count = count_capped(overdue_q)
     pending: list[Any] | None = None
-    pending_count = 0
+    pending_count = Count(0, False)
     if scope.can("approve_documents"):
         pending_q = (select(DocumentVersion, Document).join(Document, Document.id == DocumentVersion.document_id)
-                     .where(DocumentVersion.status == "draft", Document.id.in_(visible_ids)))
-        rows = db.session.execute(pending_q.order_by(DocumentVersion.uploaded_at).limit(20)).all()
+                     .where(DocumentVersion.status == "draft", scope.document_condition()))
+        rows = db.session.execute(pending_q.order_by(DocumentVersion.uploaded_at, DocumentVersion.id)
+                                  .limit(LISTED)).all()
         pending = [(v, d, v.uploaded_by_id == scope.user_id) for v, d in rows]  # their own: someone else approves
-        pending_count = db.session.scalar(select(func.count()).select_from(pending_q.subquery())) or 0
+        pending_count = count_capped(pending_q)
     probes = security.refusal_bursts() if scope.can("view_audit_log") else None
     return {"standards": standards, "overdue": overdue, "overdue_count": overdue_count, "pending": pending,
             "pending_count": pending_count, "today": today, "probes": probes}

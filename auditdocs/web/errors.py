@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..db import write_transaction
 from ..extensions import db
-from ..faults import DEVICE, SPACE, storage_fault
+from ..faults import BUSY, DEVICE, SPACE, storage_fault
 from ..services import ServiceError, security
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,10 @@ MESSAGES = {
           _l("The server has run out of storage space, so nothing was saved. Please tell your administrator; you "
              "can try again once space has been freed.")),
 }
-FAULT_STATUS = {SPACE: 507, DEVICE: 503}
+FAULT_STATUS = {SPACE: 507, DEVICE: 503, BUSY: 503}
+BUSY_TITLE = _l("The system is busy")
+BUSY_MESSAGE = _l("The system is busy with another change, so nothing was saved. Please try again in a few seconds.")
+RETRY_AFTER_SECONDS = 10
 
 LOGGED_AS_ERRORS = frozenset({410})
 
@@ -105,6 +108,13 @@ def init_errors(app: Flask) -> None:
     def _crash(e: Exception) -> ResponseReturnValue:
         db.session.rollback()
         fault = storage_fault(e)
+        if fault == BUSY:  # another writer held the database past the lock timeout: nothing was written
+            logger.warning("database busy on %s %s: the write lock was not obtained within %s ms (%s)",
+                           request.method, request.path, current_app.config["DB_LOCK_TIMEOUT_MS"],
+                           str(getattr(e, "orig", None) or e).splitlines()[0])
+            response = make_response(render_error(503, str(BUSY_MESSAGE), str(BUSY_TITLE)))
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
         if fault is not None:  # the machine's fault: the administrator must hear of it, the person is told plainly
             logger.error("storage %s on %s %s: %s", fault, request.method, request.path, e)
             return render_error(FAULT_STATUS[fault])

@@ -20,6 +20,7 @@ from ..labels import (
     VERSION_STATUS_LABELS,
 )
 from ..policy import current_scope
+from ..services.counts import Count
 from ..timeutil import as_utc
 
 
@@ -54,6 +55,11 @@ def fmt_size(num: int | None) -> str:
     return str(num)
 
 
+def fmt_count(count: Count) -> str:
+    """A capped total for a badge: '1.000+' past the cap (see services.counts)."""
+    return f"{format_decimal(count.value)}+" if count.capped else str(format_decimal(count.value))
+
+
 def safe_next(target: str | None, fallback: str) -> str:
     """Only same-site relative paths may be redirect targets (no open redirect, no header injection)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
@@ -74,7 +80,8 @@ def current_lang() -> str:
 
 def init_helpers(app: Flask) -> None:
     """Register filters and globals."""
-    app.jinja_env.filters.update(dt=fmt_datetime, d=fmt_date, size=fmt_size, num=format_decimal)
+    app.jinja_env.filters.update(dt=fmt_datetime, d=fmt_date, size=fmt_size, num=format_decimal,
+                               count=fmt_count)
     app.jinja_env.globals.update(role_label=role_label, di_labels=DI_LABELS, kind_labels=KIND_LABELS,
                                  status_labels=STATUS_LABELS, language_labels=LANGUAGE_LABELS,
                                  version_status_labels=VERSION_STATUS_LABELS, session_end_labels=SESSION_END_LABELS,
