@@ -105,3 +105,24 @@ def test_the_registration_is_what_makes_the_difference(app, scan_table, runner):
     finally:
         unregister()
     assert SCANS not in registered()
+
+
+def test_rows_that_hold_no_valid_hash_are_named_and_the_walk_goes_on(app, scans, runner):
+    """Bad values sort among the good ones (upper case before lower, NULL first): the object walk still pairs every
+    good row with its object."""
+    good = [_scan(app, pdf(f"scan {i}")) for i in range(3)]
+    near = good[2][:63] + "z"  # sorts beside a good hash
+    with app.app_context(), db.engine.begin() as conn:
+        for digest in (good[1].upper(), None, "not-a-hash", near):
+            conn.execute(SCAN_TABLE.insert().values(digest=digest, bytes=10))
+    result: Any = runner.invoke(args=["verify"])
+    assert result.exit_code == 1
+    errors = sorted(ln for ln in result.output.splitlines() if ln.startswith("ERROR:"))
+    assert errors == sorted([
+        f"ERROR: test_scans row 4: the database holds an invalid sha256 {good[1].upper()!r}",
+        "ERROR: test_scans row 5: the database holds an invalid sha256 'None'",
+        "ERROR: test_scans row 6: the database holds an invalid sha256 'not-a-hash'",
+        f"ERROR: test_scans row 7: the database holds an invalid sha256 {near!r}"])
+    assert "orphan" not in result.output
+    assert "FAILED: 4 errors, 0 warnings; checked 7 objects" in result.output
+    assert result.output.rstrip().endswith("; full check: 3 rehashed")

@@ -311,6 +311,26 @@ def test_progress_bar_on_a_long_chain(app, runner, make_user, tmp_path):
     assert len(result.stdout.splitlines()) == 1
 
 
+def test_quick_check_rehashes_an_object_a_new_row_names(app, runner, make_user, tmp_path):
+    """--since: a row added at or after the day makes its object "new" even when the file's times are older."""
+    from datetime import date, timedelta
+
+    docs = add_documents(app, tmp_path, make_user)
+    path = blob_path(app, docs[0]["sha"])
+    path.chmod(0o644)
+    path.write_bytes(path.read_bytes()[::-1])  # same size, other bytes
+    later = date.today() + timedelta(days=3)
+    quick = ("verify", "--since", later.isoformat(), "--sample", "0")
+    assert runner.invoke(args=quick).exit_code == 0  # its times are older than the day: only stat-checked
+    tamper(app, ("UPDATE document_versions SET uploaded_at = :t WHERE sha256 = :s",
+                 {"t": f"{later + timedelta(days=1)} 12:00:00.000000", "s": docs[0]["sha"]}))
+    result = runner.invoke(args=quick)
+    assert result.exit_code == 1
+    assert f"ERROR: object {docs[0]['sha']} does not match its hash (altered) — used by {docs[0]['code']} v1" \
+        in result.stdout
+    assert result.stdout.splitlines()[-1].endswith("1 rehashed (1 new or changed, 0 sampled), 1 only stat-checked")
+
+
 # -- rows cross-checked against the audit trail -----------------------------------------------------------------
 
 

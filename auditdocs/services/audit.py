@@ -113,7 +113,7 @@ class ChainReport:
     errors: list[str]
 
 
-def iter_events(batch: int = 2000) -> Iterator[AuditEvent]:
+def iter_events(batch: int = 500) -> Iterator[AuditEvent]:
     """Every event in sequence order, in batches so a long trail does not fill memory."""
     last = 0
     while True:

@@ -26,6 +26,7 @@ the demo data go through the same services, so the same events describe them.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,7 +45,7 @@ UPLOAD_FIELDS = (("sha256", "sha256"), ("size", "size"), ("original_filename", "
                  ("mime_type", "mime"), ("revision_label", "label"))
 
 
-@dataclass
+@dataclass(slots=True)  # one per version in the store: kept small (verify holds them all while it replays)
 class _Version:
     seq: int  # its version.upload event
     upload: dict[str, Any]
@@ -55,7 +56,7 @@ class _Version:
     approver: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Document:
     seq: int  # its document.create event
     status: str = "draft"
@@ -110,6 +111,13 @@ def uploaded_hashes(skip: tuple[str, ...] = ()) -> set[str]:
     return hashes
 
 
+def _compared(new: dict[str, Any]) -> dict[str, Any]:
+    """The upload event's values the rows are compared with, and nothing else (the event holds more, in its own
+    copy of every key); repeated texts such as mime types are shared."""
+    return {key: sys.intern(value) if key == "mime" and isinstance(value, str) else value
+            for key, value in ((key, new.get(key)) for _column, key in UPLOAD_FIELDS)}
+
+
 def _split(object_id: str | None) -> tuple[str, int | None]:
     code, _sep, number = (object_id or "").rpartition("#")
     return code, int(number) if number.isdigit() else None
@@ -156,7 +164,7 @@ def _apply(trail: Trail, ev: Any, new: dict[str, Any]) -> None:
         if not isinstance(number, int) or number in doc.versions:
             trail.errors.append(f"{where}: {code} v{number} is not a new version number")
             return
-        doc.versions[number] = _Version(seq=ev.seq, upload=new, uploader=ev.actor_id,
+        doc.versions[number] = _Version(seq=ev.seq, upload=_compared(new), uploader=ev.actor_id,
                                         effective=new.get("effective_date"), status_seq=ev.seq)
         return
     if ev.action == "document.review":

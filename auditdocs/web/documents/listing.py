@@ -57,7 +57,7 @@ def register_context(args: Mapping[str, str]) -> dict[str, Any]:
     if (owner_id := int_or_none(filters["owner"])) is not None:
         conditions.append(Document.owner_id == owner_id)
     if filters["due"] == "1":  # written on the review-order expression, so its index serves the range
-        conditions += [Document.status == "active", REVIEW_ORDER < today]
+        conditions += [Document.status == "active", today > REVIEW_ORDER]
     if filters["q"]:
         conditions.append(text_index.matching(filters["q"][:100], db.session.get_bind().dialect.name))
     count = None
