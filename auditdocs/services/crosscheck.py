@@ -19,19 +19,24 @@ its rows, so replaying the events (in sequence order) says what the rows must ho
   owners, sharing, clause mappings and review dates of documents are not checked here. Neither are the times
   of rows (written a moment apart from their event's time), reasons, notes nor superseded/rejected timestamps.
 
-Any difference is an error naming the document code and version. Versions created by `auditdocs import` and
-the demo data go through the same services, so the same events describe them.
+An event changes only the document its object names (the code, or the code before "#N"; codes hold no "#"), so
+the check is a merge: the database sorts the events by (code, seq) and the document, version and review rows by
+code, and each document is replayed, compared and let go before the next. Memory holds one document at a time,
+however long the register and its trail. Any difference is an error naming the document code and version, in
+code order. Versions created by `auditdocs import` and the demo data go through the same services, so the same
+events describe them.
 """
 
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
+from itertools import groupby
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, String, case, exists, func, literal, select
 
 from ..extensions import db
 from ..models import Attachment, AuditEvent, Document, DocumentReview, DocumentVersion
@@ -40,12 +45,17 @@ from ..models.blobrefs import registered
 ACTIONS = ("document.create", "version.upload", "version.approve", "version.reject", "document.withdraw",
            "document.review")
 BATCH = 2000
+STREAM_BATCH = 250  # rows fetched at a time from each sorted stream (a server-side cursor on PostgreSQL): 4 in flight
 # Row column -> key of the version.upload event's new values.
 UPLOAD_FIELDS = (("sha256", "sha256"), ("size", "size"), ("original_filename", "filename"),
                  ("mime_type", "mime"), ("revision_label", "label"))
+VERSION_COLUMNS = (DocumentVersion.id, DocumentVersion.document_id, DocumentVersion.number, DocumentVersion.sha256,
+                   DocumentVersion.size, DocumentVersion.original_filename, DocumentVersion.mime_type,
+                   DocumentVersion.revision_label, DocumentVersion.uploaded_by_id, DocumentVersion.status,
+                   DocumentVersion.approved_by_id, DocumentVersion.effective_date)
 
 
-@dataclass(slots=True)  # one per version in the store: kept small (verify holds them all while it replays)
+@dataclass(slots=True)
 class _Version:
     seq: int  # its version.upload event
     upload: dict[str, Any]
@@ -67,15 +77,11 @@ class _Document:
 
 
 @dataclass
-class Trail:
-    """What the audit trail says the rows hold, and what in the trail itself does not add up."""
+class CrossCheck:
+    """What the cross-check found: every error line, and which of the objects asked about an upload event names."""
 
-    documents: dict[str, _Document] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
-
-    def uploaded_hashes(self) -> set[str]:
-        """Every sha256 an upload event recorded: evidence even if its row is gone (gc must leave it)."""
-        return {str(v.upload.get("sha256")) for d in self.documents.values() for v in d.versions.values()}
+    recorded: set[str] = field(default_factory=set)
 
 
 def count_events() -> int:
@@ -111,11 +117,85 @@ def uploaded_hashes(skip: tuple[str, ...] = ()) -> set[str]:
     return hashes
 
 
+# -- the sorted streams -----------------------------------------------------------------------------------------
+
+
+def _byte_order(col: Any) -> Any:
+    """Order as Python compares str (code points, the bytes of UTF-8), not by the database's locale: the merge
+    compares the codes of several streams in Python."""
+    return col.collate("C") if db.engine.dialect.name == "postgresql" else col
+
+
+def _event_code() -> ColumnElement[str]:
+    """The code an event's object names: all of "CODE", the part before "#" of "CODE#N" ("" for none)."""
+    object_id = AuditEvent.object_id
+    if db.engine.dialect.name == "postgresql":
+        code: ColumnElement[Any] = func.split_part(object_id, "#", 1, type_=String)
+    else:
+        mark = func.instr(object_id, "#")
+        code = case((mark > 0, func.substr(object_id, 1, mark - 1)), else_=object_id)
+    return func.coalesce(code, literal(""), type_=String)
+
+
+def _stream(stack: ExitStack, stmt: Any) -> Iterator[Any]:
+    """A sorted query's rows, streamed a batch at a time as plain rows (Core: no ORM copy of each batch); closed
+    with the stack."""
+    result = db.session.connection().execute(stmt, execution_options={"yield_per": STREAM_BATCH})
+    stack.callback(result.close)
+    return iter(result)
+
+
+class _Groups:
+    """One stream sorted by code, handed over one code's rows at a time as the merge reaches that code."""
+
+    def __init__(self, name: str, rows: Iterator[Any]) -> None:
+        self._name = name
+        self._groups = groupby(rows, key=lambda row: row.code)
+        self._rows: Iterator[Any] = iter(())
+        self.head: str | None = None  # the next code; None once the stream is done
+        self._next()
+
+    def _next(self) -> None:
+        previous = self.head
+        group = next(self._groups, None)
+        self.head, self._rows = group if group is not None else (None, iter(()))
+        if self.head is not None and previous is not None and self.head <= previous:
+            raise RuntimeError(f"{self._name} came out of code order ({self.head!r} after {previous!r})")
+
+    def take(self, code: str) -> list[Any]:
+        """The rows of this code (none if the stream has none), moving on past them."""
+        if self.head is None or self.head > code:
+            return []
+        if self.head < code:
+            raise RuntimeError(f"{self._name} came out of code order ({self.head!r} before {code!r})")
+        rows = list(self._rows)
+        self._next()
+        return rows
+
+
+def _streams(stack: ExitStack) -> tuple[_Groups, ...]:
+    """The events, document rows, version rows and review rows, each sorted by code (events then by seq)."""
+    code = _event_code()
+    events = (select(code.label("code"), AuditEvent.seq, AuditEvent.action, AuditEvent.object_id,
+                     AuditEvent.actor_id, AuditEvent.new_values)
+              .where(AuditEvent.action.in_(ACTIONS)).order_by(_byte_order(code), AuditEvent.seq))
+    documents = (select(Document.code, Document.id, Document.status, Document.current_version_id)
+                 .order_by(_byte_order(Document.code)))
+    versions = (select(Document.code, *VERSION_COLUMNS).join(Document, Document.id == DocumentVersion.document_id)
+                .order_by(_byte_order(Document.code), DocumentVersion.number, DocumentVersion.id))
+    reviews = (select(Document.code, DocumentReview.next_review_date)
+               .join(Document, Document.id == DocumentReview.document_id)
+               .order_by(_byte_order(Document.code), DocumentReview.id))
+    return (_Groups("audit events", _stream(stack, events)), _Groups("document rows", _stream(stack, documents)),
+            _Groups("version rows", _stream(stack, versions)), _Groups("review rows", _stream(stack, reviews)))
+
+
+# -- one document's replay --------------------------------------------------------------------------------------
+
+
 def _compared(new: dict[str, Any]) -> dict[str, Any]:
-    """The upload event's values the rows are compared with, and nothing else (the event holds more, in its own
-    copy of every key); repeated texts such as mime types are shared."""
-    return {key: sys.intern(value) if key == "mime" and isinstance(value, str) else value
-            for key, value in ((key, new.get(key)) for _column, key in UPLOAD_FIELDS)}
+    """The upload event's values the rows are compared with, and nothing else."""
+    return {key: new.get(key) for _column, key in UPLOAD_FIELDS}
 
 
 def _split(object_id: str | None) -> tuple[str, int | None]:
@@ -123,10 +203,11 @@ def _split(object_id: str | None) -> tuple[str, int | None]:
     return code, int(number) if number.isdigit() else None
 
 
-def replay(advance: Callable[[int], None] | None = None) -> Trail:
-    """Replay the document and version events into the state the rows must be in."""
-    trail = Trail()
-    for ev in _events():
+def _replay(code: str, events: list[Any], advance: Callable[[int], None] | None, errors: list[str],
+            candidates: Collection[str], recorded: set[str]) -> _Document | None:
+    """Replay one document's events (in sequence order) into the state its rows must be in."""
+    doc: _Document | None = None
+    for ev in events:
         if advance:
             advance(1)
         try:
@@ -134,133 +215,121 @@ def replay(advance: Callable[[int], None] | None = None) -> Trail:
             if not isinstance(new, dict):
                 raise ValueError
         except ValueError:
-            trail.errors.append(f"audit event {ev.seq} ({ev.action}): its values are not readable JSON")
+            errors.append(f"audit event {ev.seq} ({ev.action}): its values are not readable JSON")
             continue
-        _apply(trail, ev, new)
-    return trail
+        if ev.action == "version.upload" and candidates and str(new.get("sha256")) in candidates:
+            recorded.add(str(new.get("sha256")))
+        doc = _apply(code, doc, ev, new, errors)
+    return doc
 
 
-def _apply(trail: Trail, ev: Any, new: dict[str, Any]) -> None:
-    """One event's effect on the replayed state."""
+def _apply(code: str, doc: _Document | None, ev: Any, new: dict[str, Any], errors: list[str]) -> _Document | None:
+    """One event's effect on its document's replayed state (None: not created yet); returns the state."""
     where = f"audit event {ev.seq} ({ev.action})"
     if ev.action == "document.create":
-        if ev.object_id in trail.documents:
-            trail.errors.append(f"document {ev.object_id}: created twice in the audit trail "
-                                f"(events {trail.documents[ev.object_id].seq} and {ev.seq})")
-        else:
-            trail.documents[ev.object_id] = _Document(seq=ev.seq, status_seq=ev.seq)
-        return
-    if ev.action == "version.upload":
-        code, number = str(new.get("document")), new.get("number")
-    elif ev.action.startswith("version."):
-        code, number = _split(ev.object_id)
-    else:
-        code, number = str(ev.object_id), None
-    doc = trail.documents.get(code)
+        if doc is not None:
+            errors.append(f"document {code}: created twice in the audit trail (events {doc.seq} and {ev.seq})")
+            return doc
+        return _Document(seq=ev.seq, status_seq=ev.seq)
+    number = new.get("number") if ev.action == "version.upload" else _split(ev.object_id)[1]
+    if ev.action == "version.upload" and str(new.get("document")) != code:
+        errors.append(f"{where}: names document {new.get('document')}, but its object is {ev.object_id}")
+        return doc
     if doc is None:
-        trail.errors.append(f"{where}: names document {code}, which no document.create event created")
-        return
+        errors.append(f"{where}: names document {code}, which no document.create event created")
+        return doc
     if ev.action == "version.upload":
         if not isinstance(number, int) or number in doc.versions:
-            trail.errors.append(f"{where}: {code} v{number} is not a new version number")
-            return
+            errors.append(f"{where}: {code} v{number} is not a new version number")
+            return doc
         doc.versions[number] = _Version(seq=ev.seq, upload=_compared(new), uploader=ev.actor_id,
                                         effective=new.get("effective_date"), status_seq=ev.seq)
-        return
-    if ev.action == "document.review":
+    elif ev.action == "document.review":
         doc.reviews.append(new.get("next_review_date"))
-        return
-    if ev.action == "document.withdraw":
-        doc.status, doc.status_seq = "obsolete", ev.seq
-        listed = new.get("versions")
-        for n, version in doc.versions.items():
-            if isinstance(listed, dict):
-                status = listed.get(str(n), version.status)
-            else:
-                status = {"approved": "obsolete", "draft": "rejected"}.get(version.status, version.status)
-            if status != version.status:
-                version.status, version.status_seq = status, ev.seq
-        return
-    named = doc.versions.get(number) if number is not None else None
-    if named is None:
-        trail.errors.append(f"{where}: names {code} v{number}, which no version.upload event created")
-        return
-    version = named
-    version.status_seq = ev.seq
-    if ev.action == "version.reject":
-        version.status = "rejected"
-        return
-    version.status, version.approver, version.effective = "approved", ev.actor_id, new.get("effective_date")
-    superseded = new.get("superseded")
-    previous = doc.versions.get(superseded) if isinstance(superseded, int) else None
-    if previous is not None and previous is not version and previous.status == "approved":
-        previous.status, previous.status_seq = "superseded", ev.seq
-    doc.status, doc.status_seq, doc.current = "active", ev.seq, number
+    elif ev.action == "document.withdraw":
+        _withdraw(doc, ev.seq, new.get("versions"))
+    elif (version := doc.versions.get(number) if number is not None else None) is None:
+        errors.append(f"{where}: names {code} v{number}, which no version.upload event created")
+    elif ev.action == "version.reject":
+        version.status, version.status_seq = "rejected", ev.seq
+    else:
+        version.status, version.status_seq = "approved", ev.seq
+        version.approver, version.effective = ev.actor_id, new.get("effective_date")
+        superseded = new.get("superseded")
+        previous = doc.versions.get(superseded) if isinstance(superseded, int) else None
+        if previous is not None and previous is not version and previous.status == "approved":
+            previous.status, previous.status_seq = "superseded", ev.seq
+        doc.status, doc.status_seq, doc.current = "active", ev.seq, number
+    return doc
 
 
-def _rows(*columns: Any, batch: int = BATCH) -> Iterator[Any]:
-    """Rows of a table by primary key (the first column, labelled id), a batch at a time."""
-    key, last = columns[0], 0
-    while True:
-        rows = db.session.execute(select(*columns).where(key > last).order_by(key).limit(batch)).all()
-        if not rows:
-            return
-        yield from rows
-        last = rows[-1].id
+def _withdraw(doc: _Document, seq: int, listed: Any) -> None:
+    """document.withdraw: the document obsolete, its versions as the event lists them or by the service's rule."""
+    doc.status, doc.status_seq = "obsolete", seq
+    for n, version in doc.versions.items():
+        if isinstance(listed, dict):
+            status = listed.get(str(n), version.status)
+        else:
+            status = {"approved": "obsolete", "draft": "rejected"}.get(version.status, version.status)
+        if status != version.status:
+            version.status, version.status_seq = status, seq
+
+
+# -- one document's rows against its replay ---------------------------------------------------------------------
 
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def compare(trail: Trail) -> list[str]:
-    """Every difference between the rows and the replayed trail, as error lines."""
-    errors: list[str] = []
-    code_of: dict[int, str] = {}
-    current_of: dict[str, int | None] = {}
-    for row in _rows(Document.id, Document.code, Document.status, Document.current_version_id):
-        code_of[row.id], current_of[row.code] = row.code, row.current_version_id
-        replayed_doc = trail.documents.get(row.code)
-        if replayed_doc is None:
-            errors.append(f"document {row.code}: no document.create event in the audit trail (row added by hand)")
-        elif row.status != replayed_doc.status:
-            errors.append(f"document {row.code}: status is {row.status} in the database but {replayed_doc.status} "
-                          f"in the audit trail (event {replayed_doc.status_seq})")
-    version_of: dict[int, tuple[str, int]] = {}
-    seen: set[tuple[str, int]] = set()
-    for row in _rows(DocumentVersion.id, DocumentVersion.document_id, DocumentVersion.number,
-                     DocumentVersion.sha256, DocumentVersion.size, DocumentVersion.original_filename,
-                     DocumentVersion.mime_type, DocumentVersion.revision_label, DocumentVersion.uploaded_by_id,
-                     DocumentVersion.status, DocumentVersion.approved_by_id, DocumentVersion.effective_date):
-        code = code_of.get(row.document_id)
-        version_of[row.id] = (code or f"document id {row.document_id}", row.number)
-        if code is None:
-            errors.append(f"version row {row.id} (v{row.number}, sha256 {row.sha256}) belongs to document id "
-                          f"{row.document_id}, which has no row")
-            continue
-        seen.add((code, row.number))
-        replayed = trail.documents.get(code)
-        expected = replayed.versions.get(row.number) if replayed else None
-        if expected is None:
-            errors.append(f"{code} v{row.number}: no version.upload event in the audit trail (row added by hand)")
-            continue
-        errors.extend(_compare_version(f"{code} v{row.number}", row, expected))
-    for code, doc in trail.documents.items():
-        if code not in current_of:
-            errors.append(f"document {code}: document row deleted (created in audit event {doc.seq})")
-        elif (found := version_of.get(current_of[code] or 0)) != (None if doc.current is None else (code, doc.current)):
-            errors.append(f"document {code}: current version is {_v(found)} in the database but "
-                          f"{_v((code, doc.current) if doc.current is not None else None)} in the audit trail")
-        for number, version in doc.versions.items():
-            if (code, number) not in seen:
-                errors.append(f"{code} v{number}: version row deleted (uploaded in audit event {version.seq}: "
-                              f"sha256 {version.upload.get('sha256')}, {version.upload.get('size')} bytes)")
-    errors.extend(_compare_reviews(trail, code_of))
-    return errors
-
-
 def _v(version: tuple[str, int] | None) -> str:
     return f"{version[0]} v{version[1]}" if version is not None else "none"
+
+
+def _version_named(version_id: int | None, own: list[Any], code: str) -> tuple[str, int] | None:
+    """A current_version_id as (code, number): one of the document's own rows, else looked up (only when it points
+    elsewhere, which is an error anyway)."""
+    if version_id is None:
+        return None
+    for row in own:
+        if row.id == version_id:
+            return code, row.number
+    found = db.session.execute(
+        select(Document.code, DocumentVersion.document_id, DocumentVersion.number)
+        .outerjoin(Document, Document.id == DocumentVersion.document_id).where(DocumentVersion.id == version_id)
+    ).first()
+    return None if found is None else (found.code or f"document id {found.document_id}", found.number)
+
+
+def _compare(code: str, row: Any, replayed: _Document | None, versions: list[Any], reviews: list[Any]) -> list[str]:
+    """One document's rows against its replayed events: its own row, its versions, its current one, its reviews."""
+    errors: list[str] = []
+    if row is not None and replayed is None:
+        errors.append(f"document {code}: no document.create event in the audit trail (row added by hand)")
+    elif row is not None and replayed is not None and row.status != replayed.status:
+        errors.append(f"document {code}: status is {row.status} in the database but {replayed.status} "
+                      f"in the audit trail (event {replayed.status_seq})")
+    seen: set[int] = set()
+    for version in versions:
+        seen.add(version.number)
+        expected = replayed.versions.get(version.number) if replayed else None
+        if expected is None:
+            errors.append(f"{code} v{version.number}: no version.upload event in the audit trail (row added by hand)")
+        else:
+            errors.extend(_compare_version(f"{code} v{version.number}", version, expected))
+    if replayed is not None:
+        if row is None:
+            errors.append(f"document {code}: document row deleted (created in audit event {replayed.seq})")
+        elif (found := _version_named(row.current_version_id, versions, code)) != (
+                wanted := None if replayed.current is None else (code, replayed.current)):
+            errors.append(f"document {code}: current version is {_v(found)} in the database but {_v(wanted)} "
+                          "in the audit trail")
+        errors.extend(f"{code} v{number}: version row deleted (uploaded in audit event {version.seq}: "
+                      f"sha256 {version.upload.get('sha256')}, {version.upload.get('size')} bytes)"
+                      for number, version in replayed.versions.items() if number not in seen)
+    errors.extend(_compare_reviews(code, [_iso(r.next_review_date) for r in reviews],
+                                   replayed.reviews if replayed else []))
+    return errors
 
 
 def _compare_version(name: str, row: Any, expected: _Version) -> list[str]:
@@ -285,21 +354,54 @@ def _compare_version(name: str, row: Any, expected: _Version) -> list[str]:
     return out
 
 
-def _compare_reviews(trail: Trail, code_of: dict[int, str]) -> list[str]:
-    """Each document's review rows against its document.review events (next review dates, in any order)."""
-    rows: dict[str, list[str | None]] = {}
-    for row in _rows(DocumentReview.id, DocumentReview.document_id, DocumentReview.next_review_date):
-        rows.setdefault(code_of.get(row.document_id, f"id {row.document_id}"), []).append(_iso(row.next_review_date))
-    out = []
-    for code in sorted(set(rows) | {c for c, d in trail.documents.items() if d.reviews}):
-        found = sorted(rows.get(code, []), key=str)
-        doc = trail.documents.get(code)
-        wanted = sorted(doc.reviews if doc else [], key=str)
-        if found != wanted:
-            out.append(f"document {code}: {len(found)} review row(s) (next review {', '.join(map(str, found)) or '-'})"
-                       f" but {len(wanted)} document.review event(s) (next review "
-                       f"{', '.join(map(str, wanted)) or '-'})")
-    return out
+def _compare_reviews(code: str, rows: list[str | None], events: list[str | None]) -> list[str]:
+    """A document's review rows against its document.review events (next review dates, in any order)."""
+    found, wanted = sorted(rows, key=str), sorted(events, key=str)
+    if found == wanted:
+        return []
+    return [f"document {code}: {len(found)} review row(s) (next review {', '.join(map(str, found)) or '-'})"
+            f" but {len(wanted)} document.review event(s) (next review {', '.join(map(str, wanted)) or '-'})"]
+
+
+def _rows_without_document(stack: ExitStack) -> list[str]:
+    """Version and review rows whose document row is gone (by id: they have no code to merge on)."""
+    errors = []
+    orphan_versions = (select(*VERSION_COLUMNS)
+                       .where(~exists().where(Document.id == DocumentVersion.document_id))
+                       .order_by(DocumentVersion.id))
+    errors += [f"version row {row.id} (v{row.number}, sha256 {row.sha256}) belongs to document id "
+               f"{row.document_id}, which has no row" for row in _stream(stack, orphan_versions)]
+    orphan_reviews = (select(DocumentReview.document_id, DocumentReview.next_review_date)
+                      .where(~exists().where(Document.id == DocumentReview.document_id))
+                      .order_by(DocumentReview.document_id, DocumentReview.id))
+    for document_id, rows in groupby(_stream(stack, orphan_reviews), key=lambda row: row.document_id):
+        errors += _compare_reviews(f"id {document_id}", [_iso(r.next_review_date) for r in rows], [])
+    return errors
+
+
+def _check_documents(advance: Callable[[int], None] | None, candidates: Collection[str], result: CrossCheck) -> None:
+    """Merge the sorted events and rows code by code: replay, compare and let go one document at a time."""
+    with ExitStack() as stack:
+        streams = _streams(stack)
+        events, documents, versions, reviews = streams
+        while heads := [s.head for s in streams if s.head is not None]:
+            code = min(heads)
+            replayed = _replay(code, events.take(code), advance, result.errors, candidates, result.recorded)
+            row = next(iter(documents.take(code)), None)
+            result.errors.extend(_compare(code, row, replayed, versions.take(code), reviews.take(code)))
+    with ExitStack() as stack:
+        result.errors.extend(_rows_without_document(stack))
+
+
+def _rows(*columns: Any, batch: int = BATCH) -> Iterator[Any]:
+    """Rows of a table by primary key (the first column, labelled id), a batch at a time."""
+    key, last = columns[0], 0
+    while True:
+        rows = db.session.execute(select(*columns).where(key > last).order_by(key).limit(batch)).all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].id
 
 
 ATTACHMENT_FIELDS = (("sha256", "sha256"), ("size", "size"), ("original_filename", "filename"),
@@ -332,7 +434,10 @@ def check_attachments() -> list[str]:
     return errors
 
 
-def check(advance: Callable[[int], None] | None = None) -> tuple[Trail, list[str]]:
-    """Replay the trail and compare it with the rows: (the replay, every error line)."""
-    trail = replay(advance)
-    return trail, trail.errors + compare(trail) + check_attachments()
+def check(advance: Callable[[int], None] | None = None, candidates: Collection[str] = ()) -> CrossCheck:
+    """Replay the trail against the rows, document by document, then the attachments: every error line, and which
+    of `candidates` (objects no row references) a version.upload event recorded, read in the same pass."""
+    result = CrossCheck()
+    _check_documents(advance, candidates, result)
+    result.errors.extend(check_attachments())
+    return result

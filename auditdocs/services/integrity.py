@@ -186,16 +186,13 @@ def _record_health(report: VerifyReport) -> None:
 
 def _cross_check(progress: Progress, unreferenced: list[str], report: VerifyReport) -> list[str]:
     """Replay the trail against the rows; return the unreferenced objects no upload event recorded either (orphans).
-    The replay is let go on return, before the audit chain is walked."""
-    with progress("Cross-checking rows against the audit trail", crosscheck.count_events()) as advance:
-        trail, mismatches = crosscheck.check(advance)
-    report.errors.extend(mismatches)
+    The cross-check holds one document at a time and notes the version uploads among them as it reads them."""
     candidates = set(unreferenced)
-    if candidates:
-        for document in trail.documents.values():
-            for version in document.versions.values():
-                candidates.discard(str(version.upload.get("sha256")))
-        candidates -= objectscan.recorded_uploads(candidates, skip=("version.upload",))
+    with progress("Cross-checking rows against the audit trail", crosscheck.count_events()) as advance:
+        checked = crosscheck.check(advance, candidates)
+    report.errors.extend(checked.errors)
+    candidates -= checked.recorded
+    candidates -= objectscan.recorded_uploads(candidates, skip=("version.upload",))
     return [sha for sha in unreferenced if sha in candidates]
 
 
