@@ -10,8 +10,10 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select
 from support import audit_events
 
+from auditdocs.db import write_transaction
 from auditdocs.extensions import db
 from auditdocs.models import User
+from auditdocs.services.users import create_user, new_password
 
 PASSWORD = "a-long-enough-password-42"
 FIELD_ERROR_RE = re.compile(r'class="invalid-feedback d-block">([^<]*)<')
@@ -227,3 +229,26 @@ def test_create_page_renders_every_role(client, login_as):
     body = client.get("/admin/users/new").get_data(as_text=True)
     for role in ("admin", "quality_officer", "compliance_officer", "auditor"):
         assert f'value="{role}"' in body
+
+
+def test_the_user_list_pages_enabled_accounts_first(app, client, login_as, make_user):
+    login_as("admin")
+    with app.app_context():
+        secret = new_password(PASSWORD)  # hashed once: scrypt is slow on purpose
+    with app.app_context(), write_transaction():
+        for i in range(60):
+            create_user(f"persona{i:02d}@example.org", f"Persona {i}", "auditor", secret)
+    disabled = make_user("auditor", email="aaa.disabled@example.org")
+    _edit(client, disabled.id, "auditor", active=False)
+
+    def emails(url: str) -> tuple[list[str], str]:
+        body = client.get(url).get_data(as_text=True)
+        return re.findall(r"<tr[^>]*>\s*<td>([^<]+)</td>", body), body
+
+    first, body = emails("/admin/users")
+    assert len(first) == 50 and first == sorted(first) and disabled.email not in first
+    link = re.search(r'href="(/admin/users\?after=\d+)" rel="next"', body).group(1)
+    second, body = emails(link)
+    assert len(second) == 12 and second[-1] == disabled.email  # the disabled account comes last
+    assert not set(first) & set(second)
+    assert emails("/admin/users?last=1")[0] == (first + second)[-50:]

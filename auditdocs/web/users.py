@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import select
+from sqlalchemy import case, select
 
 from ..db import write_transaction
 from ..extensions import db
@@ -15,7 +15,11 @@ from ..services import ServiceError, sessions
 from ..services.users import create_user, new_password, set_access_until, set_active, set_role
 from ..timeutil import end_of_local_day, to_local
 from .forms import ConfirmForm, UserCreateForm, UserEditForm
+from .keyset import Keyset
 from .security import actor, require
+
+PER_PAGE = 50
+BY_STATE_AND_EMAIL = Keyset((case((User.active.is_(True), 0), else_=1), User.email, User.id), User.id)  # enabled first
 
 bp = Blueprint("users", __name__, url_prefix="/admin")
 
@@ -23,9 +27,9 @@ bp = Blueprint("users", __name__, url_prefix="/admin")
 @bp.route("/users")
 @require("manage_users")
 def index() -> ResponseReturnValue:
-    """Every account with its role and state."""
-    rows = db.session.scalars(select(User).order_by(User.active.desc(), User.email)).all()
-    return render_template("users/index.html", users=rows)
+    """Every account with its role and state, enabled ones first, a page at a time."""
+    page = BY_STATE_AND_EMAIL.page(select(User), request.args, PER_PAGE)
+    return render_template("users/index.html", page=page)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
