@@ -31,6 +31,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "map_clauses": frozenset({ADMIN, QUALITY_OFFICER, COMPLIANCE_OFFICER}),
     "withdraw_documents": frozenset({ADMIN, QUALITY_OFFICER}),
     "see_all_restricted": frozenset({ADMIN}),
+    # The site tree and process map, and the certification scope, certificates and audit programme.
+    "manage_org": frozenset({ADMIN, QUALITY_OFFICER}),
+    "manage_programme": frozenset({ADMIN, QUALITY_OFFICER, COMPLIANCE_OFFICER}),
 }
 # External auditors read approved evidence only, change nothing, and what they open is recorded.
 READ_ONLY_ROLES = frozenset({AUDITOR})

@@ -204,10 +204,13 @@ def _pg_functions(app: Flask) -> set[str]:
                                      "AND pronamespace = current_schema()::regnamespace")).scalars())
 
 
-def _expected_protective(backend: str) -> set[str]:
-    names = {f"{t}_no_delete" for t in NO_DELETE_TABLES} | {"document_versions_immutable"}
+BEFORE_0008 = ("users", "documents", "document_versions", "document_reviews")  # 0008 added the organisation's
+
+
+def _expected_protective(backend: str, tables: tuple[str, ...] = NO_DELETE_TABLES) -> set[str]:
+    names = {f"{t}_no_delete" for t in tables} | {"document_versions_immutable"}
     if backend == "postgresql":
-        names |= {f"{t}_no_truncate" for t in NO_DELETE_TABLES}
+        names |= {f"{t}_no_truncate" for t in tables}
     return names
 
 
@@ -227,6 +230,26 @@ def _evidence(app: Flask, make_user: Any, tmp_path: Path) -> None:
                            code="PR-QA-001", title="Control", approver_id=approver.id, clauses=["ISO 9001:2015 7.5"])
     with app.app_context(), write_transaction():
         svc.record_review(db.session.get(Document, doc_id), actor=db.session.get(User, approver.id))
+    _organisation_rows(app, approver.id)
+
+
+def _organisation_rows(app: Flask, user_id: int) -> None:
+    """One row in each protected table of the organisation and programme (the triggers are what is tested)."""
+    from datetime import date
+
+    from auditdocs.models import Audit, Certificate, Process, Scope, Site
+
+    with app.app_context(), write_transaction():
+        site, process, scope = Site(code="SEDE", name_es="Sede central"), Process(code="P1", name_es="Calidad"), \
+            Scope(key="iso9001_2015")
+        db.session.add_all([site, process, scope])
+        db.session.flush()
+        cert = Certificate(number="C-1", scope_id=scope.id, body="Body", issued_on=date(2026, 1, 1),
+                           expires_on=date(2029, 1, 1), created_by_id=user_id)
+        db.session.add(cert)
+        db.session.flush()
+        db.session.add(Audit(certificate_id=cert.id, audit_type="initial", planned_start=date(2026, 1, 1),
+                             auditing_body="Body", created_by_id=user_id))
 
 
 IMMUTABLE_CHANGES = {
@@ -354,7 +377,7 @@ def _assert_0005_kept_everything(app: Flask, backend: str) -> None:
         downgrade(revision="0004")
         db.session.remove()
     _allowed(app, "UPDATE documents SET status = 'published'")  # the constraint is gone again...
-    assert _protective_triggers(app) == _expected_protective(backend)  # ...but the triggers are not
+    assert _protective_triggers(app) == _expected_protective(backend, BEFORE_0008)  # ...but the triggers are not
 
 
 @pytest.mark.sqlite_only

@@ -4,13 +4,38 @@ from .attachments import Attachment
 from .audit import AuditEvent
 from .blobhealth import BlobFailure
 from .documents import Document, DocumentReview, DocumentVersion, document_clauses, document_shares
+from .org import Process, Site, document_processes, document_sites
+from .programme import Audit, AuditSite, Certificate, Scope
 from .revisions import RecordRevision, Revisioned
 from .security import LoginFailure, SecurityCounter, UserSession
 from .standards import Clause, CrossMap, Standard
 from .users import ROLES, User
 
 __all__ = [
-    "ROLES", "Attachment", "AuditEvent", "BlobFailure", "Clause", "CrossMap", "Document", "DocumentReview",
-    "DocumentVersion", "LoginFailure", "RecordRevision", "Revisioned", "SecurityCounter", "Standard", "User",
-    "UserSession", "document_clauses", "document_shares",
+    "ROLES",
+    "Attachment",
+    "Audit",
+    "AuditEvent",
+    "AuditSite",
+    "BlobFailure",
+    "Certificate",
+    "Clause",
+    "CrossMap",
+    "Document",
+    "DocumentReview",
+    "DocumentVersion",
+    "LoginFailure",
+    "Process",
+    "RecordRevision",
+    "Revisioned",
+    "Scope",
+    "SecurityCounter",
+    "Site",
+    "Standard",
+    "User",
+    "UserSession",
+    "document_clauses",
+    "document_processes",
+    "document_shares",
+    "document_sites",
 ]

@@ -30,6 +30,7 @@ from ..extensions import Model, db, one_of
 from ..textnorm import SEARCH_KEY_MAX, code_key, search_key
 from ..timeutil import utcnow
 from .blobrefs import BlobRef, register
+from .org import Process, Site, document_processes, document_sites
 from .standards import Clause
 from .users import User
 
@@ -93,6 +94,9 @@ class Document(Model):
     withdrawn_by: Mapped[User | None] = relationship(foreign_keys=[withdrawn_by_id])
     clauses: Mapped[list[Clause]] = relationship(secondary=document_clauses, order_by="Clause.sort_key")
     shared_with: Mapped[list[User]] = relationship(secondary=document_shares)
+    # Where the document belongs; none of either means the whole organisation.
+    sites: Mapped[list[Site]] = relationship(secondary=document_sites, order_by="Site.code")
+    processes: Mapped[list[Process]] = relationship(secondary=document_processes, order_by="Process.code")
     versions: Mapped[list[DocumentVersion]] = relationship(
         back_populates="document", foreign_keys="DocumentVersion.document_id",
         order_by="DocumentVersion.number.desc()",
