@@ -5,29 +5,31 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
-from sqlalchemy import Select, exists, literal, select
+from sqlalchemy import ColumnElement, Select, exists, literal, select, true
 
 from ..extensions import db
 from ..models import Clause, Document, Standard, document_clauses
 from .lifecycle import has_version_in_force
 
 
-def in_force_mapped_to_clause(day: date) -> Select[int]:
-    """Correlated to Clause: a document in force on the day mapped to it. Probed once per clause, it stops at the
-    first hit, so the dashboard costs the same with a hundred documents per clause as with thirty thousand."""
+def in_force_mapped_to_clause(day: date, where: ColumnElement[bool] | None = None) -> Select[int]:
+    """Correlated to Clause: a document in force on the day mapped to it (and meeting `where`, e.g. "concerns this
+    site"). Probed once per clause, it stops at the first hit, so the dashboard costs the same with a hundred
+    documents per clause as with thirty thousand."""
     # Nested EXISTS rather than a join: the mapping index drives, whatever a planner guesses about document statuses.
     in_force = exists().where(Document.id == document_clauses.c.document_id, Document.status == "active",
-                              has_version_in_force(day))
+                              has_version_in_force(day), where if where is not None else true())
     return select(literal(1)).select_from(document_clauses).where(document_clauses.c.clause_id == Clause.id, in_force)
 
 
-def gaps_by_standard(day: date) -> dict[str, list[Clause]]:
-    """Applicable clauses that ask for documents or records with no document in force on the day mapped to them
-    or to a sub-clause; clauses marked not applicable (or under one) are justified, not gaps."""
+def gaps_by_standard(day: date, where: ColumnElement[bool] | None = None) -> dict[str, list[Clause]]:
+    """Applicable clauses that ask for documents or records with no document in force on the day (meeting `where`:
+    placement.concerns_site(...) for one site's gaps) mapped to them or to a sub-clause; clauses marked not
+    applicable (or under one) are justified, not gaps."""
     clauses = db.session.scalars(
         select(Clause).join(Standard).order_by(Standard.sort_order, Clause.sort_key)
     ).all()
-    covered_ids = set(db.session.scalars(select(Clause.id).where(exists(in_force_mapped_to_clause(day)))))
+    covered_ids = set(db.session.scalars(select(Clause.id).where(exists(in_force_mapped_to_clause(day, where)))))
     by_id = {c.id: c for c in clauses}
     covered: set[int] = set()
     for cid in covered_ids:  # a mapping to a sub-clause covers its parents too
@@ -48,3 +50,8 @@ def gaps_by_standard(day: date) -> dict[str, list[Clause]]:
         if c.documented_information != "none" and c.id not in covered and applicable(c):
             result[c.standard.slug].append(c)
     return result
+
+
+def required_clause_count() -> int:
+    """Applicable clauses that ask for documented information: the denominator of a coverage figure."""
+    return sum(len(v) for v in gaps_by_standard(date.min).values())
