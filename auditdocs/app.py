@@ -14,7 +14,7 @@ from . import cli, events
 from .db import configure_engine, guard_session
 from .extensions import csrf, db, login_manager, migrate
 from .storage import BlobStore
-from .web import account, audit_log, auth, clauses, documents, main, users
+from .web import account, audit_log, auth, clauses, documents, main, org, programme, sampling, users
 from .web.errors import init_errors
 from .web.helpers import init_helpers
 from .web.i18n import init_i18n
@@ -23,7 +23,7 @@ from .web.security import init_security
 from .web.upload_stream import init_uploads
 
 ROOT = Path(__file__).resolve().parent.parent  # the checkout: config.py, templates/, migrations/
-BLUEPRINTS = (auth, main, account, users, clauses, documents, audit_log)
+BLUEPRINTS = (auth, main, account, users, clauses, documents, audit_log, org, programme, sampling)
 
 
 def _config_module() -> Any:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import accounts, database, importing, store
+from . import accounts, database, importing, org, programme, store
 
-AREAS = (database, accounts, store, importing)
+AREAS = (database, accounts, store, importing, org, programme)
 
 
 def register(app: Flask) -> None:

@@ -101,6 +101,8 @@ NAV = (
     ("search.index", "search.", _l("Search"), None),
     ("packs.index", "packs.", _l("Packs"), None),
     ("clauses.index", "clauses.", _l("Clauses"), None),
+    ("org.sites", "org.", _l("Organisation"), None),
+    ("programme.index", "programme.", _l("Certification"), None),
     ("audit.log", "audit.", _l("Audit log"), "view_audit_log"),
     ("users.index", "users.", _l("Users"), "manage_users"),
 )
