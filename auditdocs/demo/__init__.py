@@ -10,7 +10,7 @@ from ..extensions import db
 from ..models import Clause, Document, Standard, User
 from ..services import clauses as clause_service
 from ..services.users import create_user
-from . import documents
+from . import documents, org, programme
 
 DEMO_USERS = (
     ("admin@demo.auditdocs.test", "Carmen Quispe (Administración)", "admin"),
@@ -59,5 +59,7 @@ def create_demo() -> list[tuple[str, str, str]]:
             "(ISO 9001:2015 4.3).",
             actor=qo,
         )
+    org.create_org(users)
     documents.create(users)
+    programme.create_programme(users)
     return accounts

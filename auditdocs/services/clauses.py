@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -62,16 +63,20 @@ class KindGroup:
     documents: list[Document]
 
 
-def clause_page_extras(clause: Clause, scope: AccessScope, day: date) -> dict[str, Any]:
-    """Per kind, the documents mapped to the clause that the scope sees (counted up to a cap, the newest few listed),
-    which of those are in force on the day, and whether any mapped document is.
+def clause_page_extras(clause: Clause, scope: AccessScope, day: date, listed: Sequence[ColumnElement[bool]] = (),
+                       evidence: ColumnElement[bool] | None = None) -> dict[str, Any]:
+    """Per kind, the documents mapped to the clause that the scope sees and that meet `listed` (counted up to a cap,
+    the newest few listed), which of those are in force on the day, and whether any mapped document meeting
+    `evidence` is (`listed`: placed under a site, the register's filter; `evidence`: what counts for the site, the
+    gap view's).
 
     Every query walks the clause's mapping index and probes each document by its key, stopping at a cap or a page:
     the page costs the same whether the clause holds a hundred documents or thirty thousand."""
     dc = document_clauses
 
-    def mapped(*conditions: ColumnElement[bool]) -> Select[Any]:
-        sees = exists().where(Document.id == dc.c.document_id, scope.document_condition(), *conditions)
+    def mapped(*conditions: ColumnElement[bool], filtered: bool = True) -> Select[Any]:
+        where = [*listed] if filtered else []
+        sees = exists().where(Document.id == dc.c.document_id, scope.document_condition(), *where, *conditions)
         return select(dc.c.document_id).where(dc.c.clause_id == clause.id, sees)
 
     total = count_capped(mapped())
@@ -86,7 +91,10 @@ def clause_page_extras(clause: Clause, scope: AccessScope, day: date) -> dict[st
     shown_ids = [d.id for g in groups for d in g.documents]  # at most CLAUSE_PAGE_FIRST per kind
     in_force_ids = set(db.session.scalars(in_force_document_ids(day).where(
         DocumentVersion.document_id.in_(shown_ids)))) if shown_ids else set()
-    any_in_force = bool(in_force_ids) or bool(db.session.scalar(select(exists(
-        mapped(Document.status == "active", has_version_in_force(day))))))
+    counts = [Document.status == "active", has_version_in_force(day)]
+    if evidence is not None:  # the gap view's question, which a site's list does not answer
+        any_in_force = bool(db.session.scalar(select(exists(mapped(*counts, evidence, filtered=False)))))
+    else:
+        any_in_force = bool(in_force_ids) or bool(db.session.scalar(select(exists(mapped(*counts)))))
     return {"groups": groups, "total": total, "in_force_ids": in_force_ids, "any_in_force": any_in_force,
             "first": CLAUSE_PAGE_FIRST}

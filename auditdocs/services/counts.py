@@ -28,6 +28,9 @@ class Count:
 
 def count_capped(stmt: Select[*tuple[Any, ...]], cap: int = COUNT_CAP) -> Count:
     """How many rows the statement selects, counting no further than cap + 1."""
-    limited = stmt.with_only_columns(literal_column("1")).order_by(None).limit(cap + 1).subquery()
+    # Keep the statement's own FROM: when every condition sits in an EXISTS (an administrator's register filtered by
+    # site), dropping the columns would leave "SELECT 1" with no table, counted as one row.
+    limited = (stmt.with_only_columns(literal_column("1"), maintain_column_froms=True).order_by(None)
+               .limit(cap + 1).subquery())
     n = db.session.scalar(select(func.count()).select_from(limited)) or 0
     return Count(min(n, cap), n > cap)

@@ -14,12 +14,13 @@ from sqlalchemy import func, select, text
 from ..events import announce
 from ..extensions import db
 from ..labels import VERSION_STATUS_LABELS
-from ..models import Clause, Document, DocumentReview, DocumentVersion, Standard, User
+from ..models import Clause, Document, DocumentReview, DocumentVersion, Process, Site, Standard, User
 from ..models.documents import CONFIDENTIALITY, KINDS, LANGUAGES
 from ..policy import Refusal, scope_of
 from ..textnorm import code_key
 from ..timeutil import local_today, to_local, utcnow
 from . import Forbidden, ServiceError, audit
+from .doc_placement import codes, resolve_processes, resolve_sites
 from .uploads import Checked
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,59}$")
@@ -74,8 +75,10 @@ def create_document(
     *, code: str, title: str, kind: str, owner: User, actor: User, language: str = "es",
     confidentiality: str = "normal", review_interval_months: int = 12, retention_years: int | None = None,
     clauses: Sequence[int | str | Clause] | None = None, description: str | None = None,
+    sites: Sequence[int | str | Site] | None = None, processes: Sequence[int | str | Process] | None = None,
 ) -> Document:
-    """Register a document (no version yet); the code is the organisation's unique identifier."""
+    """Register a document (no version yet); the code is the organisation's unique identifier. No sites and no
+    processes: it concerns the whole organisation."""
     _allow(scope_of(actor).refuse_create_document())
     code = (code or "").strip()
     if not CODE_RE.match(code):
@@ -96,11 +99,13 @@ def create_document(
                    retention_years=retention_years, status="draft", created_by_id=actor.id,
                    description=(description or "").strip() or None, created_at=utcnow())
     doc.clauses = resolve_clauses(clauses or [])
+    doc.sites, doc.processes = resolve_sites(sites or []), resolve_processes(processes or [])
     db.session.add(doc)
     db.session.flush()
     audit.record("document.create", "document", doc.code, actor=actor, new={
         "title": doc.title, "kind": kind, "owner": owner.email, "language": language,
         "confidentiality": confidentiality, "clauses": [c.ref for c in doc.clauses],
+        "sites": codes(doc.sites), "processes": codes(doc.processes),
     })
     announce("document", doc.id, "create")
     return doc
@@ -307,8 +312,10 @@ def _review_basis(doc: Document) -> date | None:
 
 
 def update_metadata(doc: Document, changes: dict[str, Any], *, actor: User,
-                    shared_with: list[User] | None = None) -> None:
-    """Change descriptive metadata (never content); audited with old and new values."""
+                    shared_with: list[User] | None = None, sites: Sequence[int | str | Site] | None = None,
+                    processes: Sequence[int | str | Process] | None = None) -> None:
+    """Change descriptive metadata (never content) and where the document belongs (None: unchanged); audited with
+    old and new values."""
     scope = scope_of(actor)
     _allow(scope.refuse_edit_details(doc))
     old: dict[str, object] = {}
@@ -332,12 +339,28 @@ def update_metadata(doc: Document, changes: dict[str, Any], *, actor: User,
             _allow(scope.refuse_change_access(doc))
             old["shared_with"], new["shared_with"] = before, after
             doc.shared_with = list(shared_with)
+    _place(doc, sites, processes, old, new)
     if "review_interval_months" in new and doc.status == "active" and (basis := _review_basis(doc)):
         old["next_review_date"] = doc.next_review_date
         doc.next_review_date = new["next_review_date"] = add_months(basis, doc.review_interval_months)
     if new:
         audit.record("document.update", "document", doc.code, actor=actor, old=old, new=new)
         announce("document", doc.id, "update")
+
+
+def _place(doc: Document, sites: Sequence[int | str | Site] | None,
+           processes: Sequence[int | str | Process] | None, old: dict[str, object], new: dict[str, object]) -> None:
+    """Replace the sites and processes given, noting the codes before and after of those that changed."""
+    if sites is not None:
+        chosen = resolve_sites(sites, kept=doc.sites)
+        if codes(chosen) != codes(doc.sites):
+            old["sites"], new["sites"] = codes(doc.sites), codes(chosen)
+            doc.sites = chosen
+    if processes is not None:
+        picked = resolve_processes(processes, kept=doc.processes)
+        if codes(picked) != codes(doc.processes):
+            old["processes"], new["processes"] = codes(doc.processes), codes(picked)
+            doc.processes = picked
 
 
 def record_access(action: str, version: DocumentVersion | None, doc: Document, actor: User) -> None:

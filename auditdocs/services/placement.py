@@ -35,7 +35,8 @@ def ancestor_ids(site_id: int) -> list[int]:
     """The site and the sites above it short of the central function, nearest first: a regional procedure applies in
     the region's offices, but a record placed at the head office is the head office's own (organisation-wide
     documents are placed nowhere)."""
-    parent_of = dict(db.session.execute(select(Site.id, Site.parent_id)).tuples().all())
+    rows = db.session.execute(select(Site.id, Site.parent_id))
+    parent_of: dict[int, int | None] = dict(rows.all())
     found: list[int] = []
     current: int | None = site_id
     while current is not None and current not in found and current in parent_of:

@@ -64,7 +64,7 @@ def last_audited(site_ids: Collection[int], certificate_id: int | None = None) -
             .where(Audit.status == "done", AuditSite.site_id.in_(site_ids)).group_by(AuditSite.site_id))
     if certificate_id is not None:
         stmt = stmt.where(Audit.certificate_id == certificate_id)
-    return {site_id: day for site_id, day in db.session.execute(stmt).tuples() if day is not None}
+    return {site_id: day for site_id, day in db.session.execute(stmt).all() if day is not None}
 
 
 def signals(site_ids: Collection[int], day: date) -> dict[int, SiteSignals]:

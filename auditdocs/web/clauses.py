@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
@@ -15,6 +15,7 @@ from ..policy import current_scope
 from ..services import clauses as clause_service
 from ..timeutil import local_today
 from .forms import ApplicabilityForm, ClauseTitleForm
+from .placing import placement_filter
 from .security import actor, require
 
 bp = Blueprint("clauses", __name__, url_prefix="/clauses")
@@ -39,7 +40,8 @@ def _clause_or_404(slug: str, number: str) -> Clause:
 
 @bp.route("/<slug>/<number>")
 def detail(slug: str, number: str) -> ResponseReturnValue:
-    """One clause: what it asks for, its twin in the other standard, applicability."""
+    """One clause: what it asks for, its documents (for a site or process when asked), its twin in the other
+    standard, applicability."""
     clause = _clause_or_404(slug, number)
     children = db.session.scalars(
         select(Clause).where(Clause.parent_id == clause.id).order_by(Clause.sort_key)
@@ -51,8 +53,9 @@ def detail(slug: str, number: str) -> ResponseReturnValue:
                              reason=clause.not_applicable_reason)
     title_form = ClauseTitleForm(title_en=clause.title_en, title_es=clause.title_es)
     scope = current_scope()
-    extra = clause_service.clause_page_extras(clause, scope, local_today())
-    return render_template("clauses/detail.html", clause=clause, children=children, twins=twins,
+    placement = placement_filter(request.args)
+    extra = clause_service.clause_page_extras(clause, scope, local_today(), placement.listed(), placement.evidence())
+    return render_template("clauses/detail.html", clause=clause, children=children, twins=twins, placement=placement,
                            form=form, title_form=title_form, may_set_applicability=scope.can("set_applicability"),
                            may_correct_titles=scope.can("correct_titles"), **extra)
 

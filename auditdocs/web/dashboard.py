@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
 from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Clause, Document, DocumentVersion, Standard
 from ..policy import current_scope
 from ..services import security
+from ..services.certificates import expiry_warnings
 from ..services.counts import Count, count_capped
 from ..services.coverage import gaps_by_standard
 from ..timeutil import local_today
+from .placing import placement_filter
 
 LISTED = 20  # rows per dashboard list; counts go up to services.counts.COUNT_CAP
 
@@ -30,7 +33,8 @@ def dashboard_context() -> dict[str, Any]:
         .order_by(Standard.sort_order)
     ).all()
     today = local_today()
-    gaps = gaps_by_standard(today)
+    gap_filter = placement_filter(request.args)  # the gap view for one site and/or process
+    gaps = gaps_by_standard(today, gap_filter.evidence())
     standards = [
         {"code": code, "slug": slug, "clauses": n, "documented": documented or 0, "not_applicable": na or 0,
          "gaps": len(gaps.get(slug, [])), "gap_clauses": gaps.get(slug, [])}
@@ -51,4 +55,5 @@ def dashboard_context() -> dict[str, Any]:
         pending_count = count_capped(pending_q)
     probes = security.refusal_bursts() if scope.can("view_audit_log") else None
     return {"standards": standards, "overdue": overdue, "overdue_count": overdue_count, "pending": pending,
-            "pending_count": pending_count, "today": today, "probes": probes}
+            "pending_count": pending_count, "today": today, "probes": probes,
+            "expiring": expiry_warnings(today), "gap_filter": gap_filter}

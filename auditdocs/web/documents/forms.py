@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from ...extensions import db
 from ...labels import CONFIDENTIALITY_LABELS, KIND_LABELS, LANGUAGE_LABELS
-from ...models import Clause, Standard, User
+from ...models import Clause, Process, Site, Standard, User
 from ...models.documents import CONFIDENTIALITY, KINDS, LANGUAGES
 from ..forms import opts
 from ..helpers import current_lang
+from ..params import int_or_none
+from ..placing import process_groups, site_tree
 
 
 def clause_choices() -> list[SelectChoice]:
@@ -31,6 +36,66 @@ def user_choices() -> list[SelectChoice]:
     """Active users who can own or receive a document."""
     users = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name)).all()
     return opts((u.id, f"{u.name} <{u.email}>") for u in users)
+
+
+PLACEMENT_HELP = _l("Tick none for the whole organisation. A document placed at a site also concerns the sites under "
+                    "it.")
+
+
+class PlacementField(SelectMultipleField):
+    """Ticked sites or processes (checkboxes): a value the form did not offer is an error at the field, never
+    silently dropped."""
+
+    message: Any
+    unknown: list[str]
+    tree: list[tuple[Site, int]]
+    groups: list[tuple[str, list[Process]]]
+
+    def __init__(self, label: Any, message: Any, **kwargs: Any) -> None:
+        super().__init__(label, coerce=int, choices=[], **kwargs)
+        self.message, self.unknown, self.tree, self.groups = message, [], [], []
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = list(dict.fromkeys(n for n in (int_or_none(v) for v in valuelist) if n is not None))
+        self.unknown = [str(v)[:20] for v in valuelist if int_or_none(v) is None]
+
+    def pre_validate(self, form: Any) -> None:
+        offered = {int(c.value) for c in self.choices if isinstance(c, SelectChoice)}
+        unknown = self.unknown + [str(n) for n in self.data or [] if n not in offered]
+        if unknown:
+            raise ValidationError(str(self.message) % {"ref": ", ".join(unknown[:5])})
+
+    @property
+    def blocks(self) -> list[list[tuple[Site, int]]]:
+        """The tree cut where each top site or regional unit starts, so the units can sit side by side with their
+        offices under them."""
+        out: list[list[tuple[Site, int]]] = []
+        for site, depth in self.tree:
+            if depth <= 1 or not out:
+                out.append([])
+            out[-1].append((site, depth))
+        return out
+
+    def offer_sites(self, placed: Collection[int] = ()) -> None:
+        """The active sites as a tree, and those the document is already placed at."""
+        self.tree = site_tree(placed)
+        self.choices = opts((s.id, s.code) for s, _depth in self.tree)
+
+    def offer_processes(self, placed: Collection[int] = ()) -> None:
+        """The active processes by category, and those the document is already placed in."""
+        self.groups = process_groups(placed)
+        self.choices = opts((p.id, p.code) for _label, ps in self.groups for p in ps)
+
+
+def site_field() -> PlacementField:
+    return PlacementField(_l("Sites it concerns"), _l("Unknown or inactive site (%(ref)s): tick sites from the list."),
+                          description=PLACEMENT_HELP)
+
+
+def process_field() -> PlacementField:
+    return PlacementField(_l("Processes it concerns"),
+                          _l("Unknown or inactive process (%(ref)s): tick processes from the list."),
+                          description=_l("Tick none when it concerns every process."))
 
 
 class VersionFields(FlaskForm):
@@ -64,10 +129,14 @@ class DocumentForm(VersionFields):
                                    description=_l("Empty: keep permanently."))
     clauses = SelectMultipleField(_l("Clauses it serves"), coerce=int, choices=[])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=4000)])
+    sites = site_field()
+    processes = process_field()
 
     def fill(self) -> DocumentForm:
         self.owner.choices = user_choices()
         self.clauses.choices = clause_choices()
+        self.sites.offer_sites()
+        self.processes.offer_processes()
         return self
 
 
@@ -116,10 +185,15 @@ class MetadataForm(FlaskForm):
     retention_years = IntegerField(_l("Retention (years)"), validators=[Optional(), NumberRange(1, 100)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=4000)])
     shared_with = SelectMultipleField(_l("Shared with (restricted documents)"), coerce=int, choices=[])
+    sites = site_field()
+    processes = process_field()
 
-    def fill(self) -> MetadataForm:
+    def fill(self, placed_sites: Collection[int] = (), placed_processes: Collection[int] = ()) -> MetadataForm:
+        """Choices for this request; the document's own inactive sites and processes stay offered."""
         self.owner_id.choices = user_choices()
         self.shared_with.choices = user_choices()
+        self.sites.offer_sites(placed_sites)
+        self.processes.offer_processes(placed_processes)
         return self
 
 

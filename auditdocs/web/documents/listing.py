@@ -16,6 +16,7 @@ from ...services.counts import Count, count_capped
 from ...timeutil import local_today
 from ..keyset import Keyset
 from ..params import int_or_none
+from ..placing import placement_filter
 from .forms import BulkClauseForm, clause_choices
 
 # Each order is served by an index (see the models): the register's last page costs what its first does.
@@ -60,6 +61,8 @@ def register_context(args: Mapping[str, str]) -> dict[str, Any]:
         conditions += [Document.status == "active", today > REVIEW_ORDER]
     if filters["q"]:
         conditions.append(text_index.matching(filters["q"][:100], db.session.get_bind().dialect.name))
+    placement = placement_filter(args)  # EXISTS probes per row, like the other filters: no parameter per document
+    conditions += placement.listed()
     count = None
     if (clause_id := int_or_none(filters["clause"])) is not None:
         mapped, count = _mapped_to(clause_id, conditions)
@@ -67,7 +70,8 @@ def register_context(args: Mapping[str, str]) -> dict[str, Any]:
     stmt = select(Document).where(*conditions)
     sort = filters["sort"] if filters["sort"] in SORTS else ("review" if filters["due"] == "1" else "code")
     stmt = stmt.options(
-        selectinload(Document.current_version), selectinload(Document.owner), selectinload(Document.clauses))
+        selectinload(Document.current_version), selectinload(Document.owner), selectinload(Document.clauses),
+        selectinload(Document.sites), selectinload(Document.processes))
     page = SORTS[sort].page(stmt, args, PER_PAGE, count)
     # Only owners of documents this user may see: a restricted document's owner is not listed to others. One probe
     # per account (the owner index stops at the first visible document), not a pass over every document.
@@ -75,7 +79,9 @@ def register_context(args: Mapping[str, str]) -> dict[str, Any]:
     owners = db.session.scalars(select(User).where(owns_visible).order_by(User.name))
     choices = clause_choices()  # one query serves the filter and the bulk-mapping select
     bulk = BulkClauseForm().fill(choices) if scope.can("map_clauses") else None
-    query_args = {k: v for k, v in filters.items() if v}
+    query_args: dict[str, Any] = {k: v for k, v in filters.items() if v}
+    query_args.update(placement.args())  # ignored ids are not carried to the next page
     return {"page": page, "filters": filters, "sort": sort, "today": today, "owners": list(owners),
+            "placement": placement,
             "clause_choices": choices, "bulk_form": bulk, "query_args": query_args,
             "kinds": KINDS, "statuses": DOC_STATUSES, "may_register": scope.can("upload_documents")}

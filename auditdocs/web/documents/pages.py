@@ -16,7 +16,6 @@ from ...services import ServiceError, uploads
 from ...services import documents as svc
 from ...services.uploads import Checked
 from ..blobs import send_blob
-from ..errors import render_error
 from ..security import actor, require
 from ..upload_stream import incoming, streaming_upload
 from .blueprint import bp, detail_context, document_or_404, done, form_errors, refused, version_or_404
@@ -42,7 +41,8 @@ def _register_with_first_version(form: DocumentForm, checked: Checked) -> tuple[
         confidentiality=form.confidentiality.data or "normal",
         review_interval_months=form.review_interval_months.data or 12,
         retention_years=form.retention_years.data, clauses=list(form.clauses.data or []),
-        description=form.description.data,
+        description=form.description.data, sites=list(form.sites.data or []),
+        processes=list(form.processes.data or []),
     )
     svc.add_version(doc, checked, actor=me, change_note=form.change_note.data,
                     revision_label=form.revision_label.data, effective_date=form.effective_date.data)
@@ -87,7 +87,10 @@ def edit(doc_id: int) -> ResponseReturnValue:
     scope = current_scope()
     if scope.refuse_edit_details(doc) is not None:
         abort(403)
-    form = MetadataForm(obj=doc).fill()
+    placed_sites, placed_processes = [s.id for s in doc.sites], [p.id for p in doc.processes]
+    form = MetadataForm(obj=doc).fill(placed_sites, placed_processes)
+    if request.method == "GET":
+        form.sites.data, form.processes.data = placed_sites, placed_processes
     access = scope.refuse_change_access(doc) is None
     if not access:
         for name in ("owner_id", "confidentiality", "shared_with"):
@@ -102,10 +105,11 @@ def edit(doc_id: int) -> ResponseReturnValue:
             with write_transaction():
                 shared = (list(db.session.scalars(select(User).where(User.id.in_(form.shared_with.data or []))))
                           if access else None)
-                svc.update_metadata(doc, changes, actor=actor(), shared_with=shared)
+                svc.update_metadata(doc, changes, actor=actor(), shared_with=shared,
+                                    sites=list(form.sites.data or []), processes=list(form.processes.data or []))
                 code = doc.code
         except ServiceError as exc:
-            return render_error(exc.status, str(exc.message))
+            return refused(str(exc.message), exc.status, "documents/edit.html", form=form, doc=doc, access=access)
         flash(_("Document %(code)s updated.", code=code), "success")
         return redirect(url_for("documents.detail", doc_id=doc_id))
     return render_template("documents/edit.html", form=form, doc=doc, access=access), (400 if form.errors else 200)
