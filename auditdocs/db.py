@@ -15,7 +15,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from flask import g, has_request_context
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, scoped_session
 
@@ -135,3 +135,12 @@ def configure_engine(engine: Engine, lock_timeout_ms: int = 20000) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if wants_immediate() else "BEGIN")
+
+
+def advisory_lock(namespace: int, key: str = "") -> None:
+    """Serialise one kind of write on PostgreSQL for the rest of the transaction (SQLite writers already hold BEGIN
+    IMMEDIATE). Advisory locks belong to the whole database, so the key includes the schema: installations (or a
+    test run beside a benchmark) in different schemas of one database must not wait on each other."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:ns, hashtext(current_schema() || ':' || :key))"),
+                           {"ns": namespace, "key": key})

@@ -6,6 +6,7 @@ import click
 from flask.cli import with_appcontext
 
 from ..db import write_transaction
+from ..demo import create_demo, has_data
 from ..extensions import db
 from ..provision import initialise
 from .common import writes
@@ -31,8 +32,6 @@ def init_command() -> None:
 @writes
 def demo_data_command(force: bool, if_empty: bool) -> None:
     """Create a believable demo organisation with one account per role (passwords printed once)."""
-    from ..demo import create_demo, has_data  # python-docx and lxml (8 MB) only for the demo: not for verify or serve
-
     if has_data() and not force:
         if if_empty:
             return

@@ -96,7 +96,8 @@ def _visit(item: Audit, sites: dict[str, Site], codes: tuple[str, ...], reasons:
 
 
 def create_programme(users: dict[str, User]) -> None:
-    """The integrated scope, certificate SGI-<year>-0412 (issued about 15 months ago) and its audits so far."""
+    """The integrated scope, certificate SGI-<year>-0412 (issued about 10 months ago, so the first surveillance audit
+    falls within its first year, as ISO/IEC 17021-1 asks) and its audits so far."""
     rosa = users["quality_officer"]
     jorge = users.get("approver", rosa)
     sites, processes = _sites(), _scope_processes()
@@ -104,7 +105,7 @@ def create_programme(users: dict[str, User]) -> None:
     if db.session.scalar(select(func.count(Certificate.id)).where(Certificate.number.like("SGI-%-0412"))):
         return
     today = local_today()
-    issued = add_months(today, -15)
+    issued = add_months(today, -10)
     cert = _certificate(rosa, issued)
     process_ids = [p.id for p in processes]
     central = {CENTRAL: REASON_CENTRAL}
@@ -116,7 +117,7 @@ def create_programme(users: dict[str, User]) -> None:
             actual_start=start, actual_end=end, auditing_body=BODY, lead_auditor=LEAD, status="done",
             process_ids=process_ids), actor=rosa, today=today)
         _visit(item, sites, codes, central, rosa, start - timedelta(20))
-    surveillance = today + timedelta(60)
+    surveillance = today + timedelta(45)
     svc.create_audit(svc.AuditInput(
         audit_type="surveillance_1", certificate_id=cert.id, planned_start=surveillance,
         planned_end=surveillance + timedelta(3), auditing_body=BODY, lead_auditor=LEAD, process_ids=process_ids,

@@ -11,8 +11,9 @@ from typing import Any
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
+from ..db import advisory_lock
 from ..extensions import db
 from ..models import AuditEvent, User
 from ..timeutil import utc_text, utcnow
@@ -63,8 +64,7 @@ def event_hash(ev: AuditEvent) -> str:
 
 def _lock_chain() -> None:
     """Take the chain lock inside the current transaction (SQLite writers already hold BEGIN IMMEDIATE)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+    advisory_lock(_PG_LOCK_KEY)
 
 
 def record(

@@ -9,8 +9,9 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
+from ..db import advisory_lock
 from ..events import announce
 from ..extensions import db
 from ..labels import VERSION_STATUS_LABELS
@@ -117,9 +118,7 @@ _PG_CODE_LOCK = 0x444F4353  # "DOCS": namespace of the per-code advisory locks
 def _lock_code(code: str) -> None:
     """Serialise registrations of one code, so a simultaneous duplicate gets the clear 409, not a unique-key crash
     (PostgreSQL: a transaction-level advisory lock; SQLite writers already hold BEGIN IMMEDIATE)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:ns, hashtext(:code))"),
-                           {"ns": _PG_CODE_LOCK, "code": code_key(code)})
+    advisory_lock(_PG_CODE_LOCK, code_key(code))
 
 
 def _lock_document(doc: Document, *versions: DocumentVersion) -> Document:

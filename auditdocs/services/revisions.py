@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
+from ..db import advisory_lock
 from ..events import announce
 from ..extensions import db
 from ..models import AuditEvent, RecordRevision, Revisioned, User
@@ -50,9 +51,7 @@ def _digest(snapshot_json: str) -> str:
 def _lock(record: Revisioned) -> None:
     """Serialise saves of one record (PostgreSQL: advisory lock; on SQLite, saves run inside write_transaction() or
     a writer command, which hold BEGIN IMMEDIATE; the unique (type, id, number) constraint backs both)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:ns, hashtext(:key))"),
-                           {"ns": _PG_LOCK, "key": f"{record.__entity_type__}:{record.id}"})
+    advisory_lock(_PG_LOCK, f"{record.__entity_type__}:{record.id}")
 
 
 def latest(entity_type: str, entity_id: int) -> RecordRevision | None:

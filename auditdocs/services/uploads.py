@@ -15,9 +15,8 @@ from typing import TypeVar
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import text
 
-from ..db import in_write_transaction, write_transaction
+from ..db import advisory_lock, in_write_transaction, write_transaction
 from ..extensions import db
 from ..filecheck import DEFAULT_ALLOWED, UploadRejected, check_name, sniff
 from ..models.blobrefs import registered
@@ -197,6 +196,4 @@ _PG_BLOB_LOCK = 0x424C4F42  # "BLOB": namespace of the per-object advisory locks
 
 def _lock_blob(sha256: str) -> None:
     """Serialise storing and withdrawing one object's bytes (SQLite writers already hold BEGIN IMMEDIATE)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:ns, hashtext(:sha))"),
-                           {"ns": _PG_BLOB_LOCK, "sha": sha256})
+    advisory_lock(_PG_BLOB_LOCK, sha256)
