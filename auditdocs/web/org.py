@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -46,6 +47,28 @@ def _form_page(template: str, form: FlaskForm, status: int = 200, **ctx: Any) ->
     return render_template(template, form=form, **ctx), (status if status != 200 else 400 if form.errors else 200)
 
 
+def _submit(form: FlaskForm, template: str, write: Callable[[], tuple[str, str, str]],
+            **ctx: Any) -> ResponseReturnValue:
+    """Validate, write in one transaction, say what happened and go on (write returns message, category, next
+    URL); or the form again with the service's refusal at its fields."""
+    if form.validate_on_submit():
+        try:
+            with write_transaction():
+                message, category, url = write()
+        except ServiceError as exc:
+            if (page := _show_refusal(form, exc)) is not None:
+                return page
+            return _form_page(template, form, exc.status, **ctx)
+        flash(message, category)
+        return redirect(url)
+    return _form_page(template, form, **ctx)
+
+
+def _updated(changed: bool, message: str, url: str) -> tuple[str, str, str]:
+    """The outcome of an edit: what changed, or that nothing did."""
+    return (message, "success", url) if changed else (_("Nothing to change."), "info", url)
+
+
 @bp.route("/sites")
 def sites() -> ResponseReturnValue:
     """The site tree, indented: the central function, its regional units, their offices."""
@@ -61,18 +84,12 @@ def new_site() -> ResponseReturnValue:
         wanted = request.args.get("parent", type=int)
         if wanted and any(value == str(wanted) for value, *_rest in form.parent_id.iter_choices()):
             form.parent_id.data = wanted
-    if form.validate_on_submit():
-        try:
-            with write_transaction():
-                site = svc.create_site(form.data_for_service(), actor=actor())
-                site_id, code = site.id, site.code
-        except ServiceError as exc:
-            if (page := _show_refusal(form, exc)) is not None:
-                return page
-            return _form_page("org/site_form.html", form, exc.status, site=None)
-        flash(_("Site %(code)s created.", code=code), "success")
-        return redirect(url_for("org.site", site_id=site_id))
-    return _form_page("org/site_form.html", form, site=None)
+
+    def write() -> tuple[str, str, str]:
+        site = svc.create_site(form.data_for_service(), actor=actor())
+        return _("Site %(code)s created.", code=site.code), "success", url_for("org.site", site_id=site.id)
+
+    return _submit(form, "org/site_form.html", write, site=None)
 
 
 @bp.route("/sites/<int:site_id>")
@@ -94,19 +111,12 @@ def edit_site(site_id: int) -> ResponseReturnValue:
     form = SiteForm(obj=found).fill(found)
     if request.method == "GET" and found.parent_id is None:
         form.parent_id.data = NONE
-    if form.validate_on_submit():
-        try:
-            with write_transaction():
-                changed = svc.update_site(found, form.data_for_service(), actor=actor())
-                code = found.code
-        except ServiceError as exc:
-            if (page := _show_refusal(form, exc)) is not None:
-                return page
-            return _form_page("org/site_form.html", form, exc.status, site=found)
-        flash(_("Site %(code)s updated.", code=code) if changed else _("Nothing to change."),
-              "success" if changed else "info")
-        return redirect(url_for("org.site", site_id=site_id))
-    return _form_page("org/site_form.html", form, site=found)
+
+    def write() -> tuple[str, str, str]:
+        changed = svc.update_site(found, form.data_for_service(), actor=actor())
+        return _updated(changed, _("Site %(code)s updated.", code=found.code), url_for("org.site", site_id=site_id))
+
+    return _submit(form, "org/site_form.html", write, site=found)
 
 
 @bp.route("/processes")
@@ -123,17 +133,12 @@ def new_process() -> ResponseReturnValue:
     form = ProcessForm().fill()
     if request.method == "GET" and request.args.get("category") in CATEGORY_LABELS:
         form.category.data = request.args["category"]
-    if form.validate_on_submit():
-        try:
-            with write_transaction():
-                code = svc.create_process(form.data_for_service(), actor=actor()).code
-        except ServiceError as exc:
-            if (page := _show_refusal(form, exc)) is not None:
-                return page
-            return _form_page("org/process_form.html", form, exc.status, process=None)
-        flash(_("Process %(code)s created.", code=code), "success")
-        return redirect(url_for("org.processes"))
-    return _form_page("org/process_form.html", form, process=None)
+
+    def write() -> tuple[str, str, str]:
+        code = svc.create_process(form.data_for_service(), actor=actor()).code
+        return _("Process %(code)s created.", code=code), "success", url_for("org.processes")
+
+    return _submit(form, "org/process_form.html", write, process=None)
 
 
 @bp.route("/processes/<int:process_id>/edit", methods=["GET", "POST"])
@@ -142,16 +147,9 @@ def edit_process(process_id: int) -> ResponseReturnValue:
     """Change a process, or deactivate it (processes are never deleted)."""
     found = db.get_or_404(Process, process_id)
     form = ProcessForm(obj=found).fill(found)
-    if form.validate_on_submit():
-        try:
-            with write_transaction():
-                changed = svc.update_process(found, form.data_for_service(), actor=actor())
-                code = found.code
-        except ServiceError as exc:
-            if (page := _show_refusal(form, exc)) is not None:
-                return page
-            return _form_page("org/process_form.html", form, exc.status, process=found)
-        flash(_("Process %(code)s updated.", code=code) if changed else _("Nothing to change."),
-              "success" if changed else "info")
-        return redirect(url_for("org.processes"))
-    return _form_page("org/process_form.html", form, process=found)
+
+    def write() -> tuple[str, str, str]:
+        changed = svc.update_process(found, form.data_for_service(), actor=actor())
+        return _updated(changed, _("Process %(code)s updated.", code=found.code), url_for("org.processes"))
+
+    return _submit(form, "org/process_form.html", write, process=found)
