@@ -11,24 +11,31 @@ MO_FILES := $(PO_FILES:.po=.mo)
 
 .PHONY: run test install install-test translations extract-messages lint bench clean-venv
 
+# Installer output goes to a log file; it is shown only when a step fails.
+INSTALL_LOG = $(VENV)/install.log
+QUIETLY = >> $(INSTALL_LOG) 2>&1 || { tail -n 40 $(INSTALL_LOG); echo "(whole log: $(INSTALL_LOG))"; exit 1; }
+
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "• Creating the Python environment in $(VENV)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip $(QUIETLY)
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
-	touch $@
+	@echo "• Installing auditdocs and its libraries (log: $(INSTALL_LOG))"
+	@$(BIN)/python -m pip install --quiet -e . $(QUIETLY)
+	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test]"
-	touch $(VENV)/.installed $@
+	@echo "• Installing auditdocs with the test tools (log: $(INSTALL_LOG))"
+	@$(BIN)/python -m pip install --quiet -e ".[test]" $(QUIETLY)
+	@touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed translations
 install-test: $(VENV)/.installed-test translations
 
 # An editable install does not compile catalogues: make does.
 %.mo: %.po | $(VENV)/.installed
-	$(BIN)/pybabel -q compile -i $< -o $@
+	@$(BIN)/pybabel -q compile -i $< -o $@
 
 translations: $(MO_FILES)
 
@@ -39,9 +46,11 @@ extract-messages: $(VENV)/.installed
 	  --no-fuzzy-matching --ignore-obsolete --no-wrap
 
 run: install
-	$(BIN)/auditdocs init
-	$(BIN)/auditdocs demo-data --if-empty
-	$(BIN)/auditdocs run --host $(HOST) --port $(PORT)
+	@echo "• Preparing the database: migrations and the clause catalogue"
+	@$(BIN)/auditdocs init
+	@echo "• Demo data"
+	@$(BIN)/auditdocs demo-data --if-empty
+	@$(BIN)/auditdocs run --host $(HOST) --port $(PORT)
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

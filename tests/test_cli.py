@@ -133,6 +133,43 @@ def test_create_user_refuses_a_weak_password(app, runner):
     assert _user(app, "x@example.org") is None
 
 
+def test_set_password_generates_one_shown_once_and_ends_the_old_sessions(app, runner, make_user):
+    rosa = make_user("quality_officer", email="rosa@example.org")
+    signed_in = app.test_client()
+    assert signed_in.post_form("/login", {"email": rosa.email, "password": rosa.password}).status_code == 302
+    assert signed_in.get("/documents/").status_code == 200
+    result = runner.invoke(args=["set-password", "ROSA@example.org", "--generate"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0] == "New password set for rosa@example.org; its sessions have ended."
+    shown = lines[1].split()[1]
+    assert len(shown) >= 16 and shown != rosa.password
+    # The session that was open ends; the old password no longer works; the printed one does.
+    assert signed_in.get("/documents/").status_code == 302
+    fresh = app.test_client()
+    assert fresh.post_form("/login", {"email": rosa.email, "password": rosa.password}).status_code != 302
+    assert fresh.post_form("/login", {"email": rosa.email, "password": shown}).status_code == 302
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.password"))
+        assert event is not None and event.actor_label == "cli" and shown not in (event.new_values or "")
+        db.session.remove()
+
+
+def test_set_password_reads_stdin_and_refuses_weak_or_unknown(app, runner, make_user, client):
+    jorge = make_user("admin", email="jorge@example.org")
+    weak = runner.invoke(args=["set-password", jorge.email, "--password-stdin"], input="short\n")
+    assert weak.exit_code != 0 and "at least 10 characters" in _one_line_error(weak)
+    unknown = runner.invoke(args=["set-password", "nobody@example.org", "--password-stdin"], input=PASSWORD + "x\n")
+    assert unknown.exit_code == 1
+    assert _one_line_error(unknown) == "Error: no account with the e-mail 'nobody@example.org': see `auditdocs users`"
+    both = runner.invoke(args=["set-password", jorge.email, "--password-stdin", "--generate"])
+    assert both.exit_code == 2
+    ok = runner.invoke(args=["set-password", jorge.email, "--password-stdin"], input="another-long-password-7\n")
+    assert ok.exit_code == 0, ok.output
+    assert "another-long-password-7" not in ok.output
+    assert client.post_form("/login", {"email": jorge.email, "password": "another-long-password-7"}).status_code == 302
+
+
 def test_users_lists_accounts_with_role_and_state(app, runner, make_user, client, login_as):
     result = runner.invoke(args=["users"])
     assert result.exit_code == 0
@@ -189,9 +226,9 @@ def test_demo_data_refuses_a_second_run_unless_forced(app, runner):
     assert again.exit_code != 0
     assert "--force" in _one_line_error(again)
 
-    quiet = runner.invoke(args=["demo-data", "--if-empty"])
+    quiet = runner.invoke(args=["demo-data", "--if-empty"])  # a second `make run`: nothing added, says how to log in
     assert quiet.exit_code == 0
-    assert quiet.output == ""
+    assert _demo_accounts(quiet.output) == {} and "set-password EMAIL --generate" in quiet.output
 
     forced = runner.invoke(args=["demo-data", "--force"])
     assert forced.exit_code == 0, forced.output
@@ -205,7 +242,8 @@ def test_demo_data_force_adds_the_demo_beside_existing_data(app, runner, make_us
     refused = runner.invoke(args=["demo-data"])
     assert refused.exit_code != 0
     assert "--force" in _one_line_error(refused)
-    assert runner.invoke(args=["demo-data", "--if-empty"]).output == ""
+    skipped = runner.invoke(args=["demo-data", "--if-empty"])
+    assert skipped.exit_code == 0 and _demo_accounts(skipped.output) == {}
 
     forced = runner.invoke(args=["demo-data", "--force"])
     assert forced.exit_code == 0, forced.output
@@ -216,6 +254,9 @@ def test_demo_data_if_empty_fills_an_empty_database(runner):
     result = runner.invoke(args=["demo-data", "--if-empty"])
     assert result.exit_code == 0
     assert set(_demo_accounts(result.output)) == set(ROLES)
+    again = runner.invoke(args=["demo-data", "--if-empty"])  # `make run` the second time
+    assert again.exit_code == 0 and _demo_accounts(again.output) == {}
+    assert "auditdocs set-password EMAIL --generate" in again.output
 
 
 # --- the real console script, as `make run` and an operator call it -------------------------------------

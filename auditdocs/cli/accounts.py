@@ -1,7 +1,8 @@
-"""Account commands: `create-user` and `users`."""
+"""Account commands: `create-user`, `set-password` and `users`."""
 
 from __future__ import annotations
 
+import secrets
 import sys
 
 import click
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from ..db import write_transaction
 from ..extensions import db
 from ..models import ROLES, User
-from ..services.users import create_user, new_password
+from ..services.users import create_user, new_password, normalise_email, set_password
 from .common import writes
 
 
@@ -35,6 +36,34 @@ def create_user_command(email: str, role: str, name: str, password_stdin: bool) 
     click.echo(created)
 
 
+@click.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+@click.option("--generate", is_flag=True, help="Make up a random password and print it once (e.g. for a demo account).")
+@with_appcontext
+@writes
+def set_password_command(email: str, password_stdin: bool, generate: bool) -> None:
+    """Give an account a new password (asked twice unless --password-stdin or --generate); its sessions end."""
+    if password_stdin and generate:
+        raise click.UsageError("choose --password-stdin or --generate, not both")
+    if generate:
+        password = secrets.token_urlsafe(12)
+    elif password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    secret = new_password(password)
+    with write_transaction():
+        user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+        if user is None:
+            raise click.ClickException(f"no account with the e-mail {email!r}: see `auditdocs users`")
+        set_password(user, secret)
+        address = user.email
+    click.echo(f"New password set for {address}; its sessions have ended.")
+    if generate:
+        click.echo(f"  {address}  {password}   (shown only this once)")
+
+
 @click.command("users")
 @with_appcontext
 def users_command() -> None:
@@ -49,4 +78,4 @@ def users_command() -> None:
         click.echo(f"{u.email:<{width}}  {u.role:<18}  {state:<8}  {u.name}")
 
 
-COMMANDS = (create_user_command, users_command)
+COMMANDS = (create_user_command, set_password_command, users_command)

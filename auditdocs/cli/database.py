@@ -34,6 +34,9 @@ def demo_data_command(force: bool, if_empty: bool) -> None:
     """Create a believable demo organisation with one account per role (passwords printed once)."""
     if has_data() and not force:
         if if_empty:
+            click.echo("The database already holds data; the demo accounts were shown on the first run.\n"
+                       "  `auditdocs users` lists the accounts; `auditdocs set-password EMAIL --generate` gives one "
+                       "a new password.")
             return
         raise click.ClickException("the database already holds data; use --force to add demo data anyway")
     with write_transaction():  # all of it or nothing

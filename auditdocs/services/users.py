@@ -121,6 +121,15 @@ def set_active(user: User, active: bool, actor: User | None = None) -> None:
     announce("user", user.id, "enable" if active else "disable")
 
 
+def set_password(user: User, password: NewPassword, actor: User | None = None) -> None:
+    """Give an account a new password (checked and hashed beforehand); every session it had ends."""
+    user.password_hash = password.hash
+    user.session_version += 1
+    sessions.end_all(user, sessions.REVOKED, actor=actor)
+    audit.record("user.password", "user", user.id, actor=actor, actor_label=None if actor else "cli")
+    announce("user", user.id, "password")
+
+
 def set_access_until(user: User, until: datetime | None, actor: User | None = None) -> None:
     """The moment an account's access ends (None: no end); a moment already past ends its sessions at once."""
     current = as_utc(user.access_until) if user.access_until else None
