@@ -16,6 +16,13 @@ from ..services.users import create_user, new_password, normalise_email, set_pas
 from .common import writes
 
 
+def _read_password(from_stdin: bool, prompt: str) -> str:
+    """A password from one line of stdin (scripts), else typed twice at a hidden prompt."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt(prompt, hide_input=True, confirmation_prompt=True))
+
+
 @click.command("create-user")
 @click.argument("email")
 @click.option("--role", required=True, type=click.Choice(ROLES), help="Role of the new account.")
@@ -25,11 +32,7 @@ from .common import writes
 @writes
 def create_user_command(email: str, role: str, name: str, password_stdin: bool) -> None:
     """Create an account."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    secret = new_password(password)
+    secret = new_password(_read_password(password_stdin, "Password"))
     with write_transaction():
         user = create_user(email, name, role, secret)
         created = f"Created {user.email} ({user.role})."
@@ -46,12 +49,7 @@ def set_password_command(email: str, password_stdin: bool, generate: bool) -> No
     """Give an account a new password (asked twice unless --password-stdin or --generate); its sessions end."""
     if password_stdin and generate:
         raise click.UsageError("choose --password-stdin or --generate, not both")
-    if generate:
-        password = secrets.token_urlsafe(12)
-    elif password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    password = secrets.token_urlsafe(12) if generate else _read_password(password_stdin, "New password")
     secret = new_password(password)
     with write_transaction():
         user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
