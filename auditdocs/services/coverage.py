@@ -31,17 +31,22 @@ def _first_in_force(day: date, where: ColumnElement[bool] | None = None) -> Any:
             .order_by(document_clauses.c.document_id).limit(1).scalar_subquery())
 
 
-def gaps_by_standard(day: date, where: ColumnElement[bool] | None = None) -> dict[str, list[Clause]]:
-    """Applicable clauses that ask for documents or records with no document in force on the day (meeting `where`:
-    placement.concerns_site(...) for one site's gaps) mapped to them or to a sub-clause; clauses marked not
-    applicable (or under one) are justified, not gaps."""
-    clauses = db.session.scalars(
-        select(Clause).join(Standard).order_by(Standard.sort_order, Clause.sort_key)
-    ).all()
-    covered_ids = set(db.session.scalars(select(Clause.id).where(_first_in_force(day, where).is_not(None))))
+def catalogue() -> list[Clause]:
+    """Every clause of every standard, in catalogue order (read once by callers that compute several gap lists)."""
+    return list(db.session.scalars(select(Clause).join(Standard).order_by(Standard.sort_order, Clause.sort_key)))
+
+
+def covered_clause_ids(day: date, where: ColumnElement[bool] | None = None) -> set[int]:
+    """Clauses with a document in force on the day (meeting `where`) mapped to them directly."""
+    return set(db.session.scalars(select(Clause.id).where(_first_in_force(day, where).is_not(None))))
+
+
+def gaps_of(clauses: list[Clause], covered_ids: set[int]) -> dict[str, list[Clause]]:
+    """Applicable clauses that ask for documents or records and are not covered (a mapping to a sub-clause covers
+    its parents too); clauses marked not applicable (or under one) are justified, not gaps."""
     by_id = {c.id: c for c in clauses}
     covered: set[int] = set()
-    for cid in covered_ids:  # a mapping to a sub-clause covers its parents too
+    for cid in covered_ids:
         current: int | None = cid
         while current is not None and current not in covered:
             covered.add(current)
@@ -61,6 +66,11 @@ def gaps_by_standard(day: date, where: ColumnElement[bool] | None = None) -> dic
     return result
 
 
-def required_clause_count() -> int:
-    """Applicable clauses that ask for documented information: the denominator of a coverage figure."""
-    return sum(len(v) for v in gaps_by_standard(date.min).values())
+def gaps_by_standard(day: date, where: ColumnElement[bool] | None = None) -> dict[str, list[Clause]]:
+    """Gaps on the day, counting only evidence that meets `where` (placement.concerns_site(...) for one site's)."""
+    return gaps_of(catalogue(), covered_clause_ids(day, where))
+
+
+def count(gaps: dict[str, list[Clause]]) -> int:
+    """How many clauses a gap list holds, all standards together."""
+    return sum(len(v) for v in gaps.values())

@@ -72,12 +72,14 @@ def signals(site_ids: Collection[int], day: date) -> dict[int, SiteSignals]:
     ids = sorted(set(site_ids))
     if not ids:
         return {}
-    required = coverage.required_clause_count()
+    clauses = coverage.catalogue()
+    required = coverage.count(coverage.gaps_of(clauses, set()))  # nothing covered: every clause that asks
     audited = last_audited(ids)
     counts = {name: counter(ids) for name, counter in sorted(_COUNTERS.items())}
     result = {}
     for site_id in ids:
-        gaps = sum(len(v) for v in coverage.gaps_by_standard(day, placement.concerns_site(site_id)).values())
+        gaps = coverage.count(coverage.gaps_of(clauses, coverage.covered_clause_ids(day,
+                                                                                     placement.concerns_site(site_id))))
         result[site_id] = SiteSignals(site_id=site_id, covered=required - gaps, required=required,
                                       last_audited=audited.get(site_id),
                                       counts={name: by_site.get(site_id, 0) for name, by_site in counts.items()})
