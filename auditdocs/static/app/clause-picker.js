@@ -47,6 +47,7 @@
       if (!it.sub) return;
       it.sub.hidden = !open;
       it.toggle.setAttribute("aria-expanded", String(open));
+      it.box.setAttribute("aria-expanded", String(open)); // heard on the checkbox, where the arrow keys act
     };
     const setOpen = (it, open) => { it.open = open; show(it, open); };
     const shown = (it) => it.box.getClientRects().length > 0;
