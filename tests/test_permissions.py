@@ -18,7 +18,8 @@ PUBLIC = {"auth.login", "main.set_language", "main.healthz", "static"}
 # The only non-GET endpoints an auditor may call. A later feature that lets auditors write something that
 # is not evidence (a pack, an access receipt) must add its endpoint here on purpose, or this matrix fails.
 AUDITOR_MAY_WRITE = {"auth.logout", "main.set_language",
-                     "account.end_session", "account.end_others"}  # ending one's own sessions is no evidence
+                     "account.end_session", "account.end_others",  # ending one's own sessions is no evidence
+                     "account.change_password"}  # nor is one's own password (a reset one must be replaced)
 # The login form is public; a logged-in user who posts to it is sent to the dashboard and nothing happens
 # (test_logged_in_user_posting_to_login_keeps_their_identity proves it, and the snapshot below would catch it).
 AUDITOR_MAY_WRITE_HARMLESS = {"auth.login"}
@@ -197,12 +198,16 @@ def test_the_payload_is_potent_for_an_admin(app, client, login_as, make_user):
         if rule.endpoint not in foundation or "POST" not in rule.methods:
             continue
         foundation.discard(rule.endpoint)
-        resp = client.post(_url(rule, target.id), data={**PAYLOAD, "csrf_token": token})
+        data = {**PAYLOAD, "csrf_token": token}
+        if rule.endpoint == "users.edit":  # the new account takes the payload's address; the edit keeps the target's
+            data["email"] = target.email
+        resp = client.post(_url(rule, target.id), data=data)
         assert resp.status_code in (200, 302), f"{rule.endpoint} -> {resp.status_code}"
     assert foundation == set(), "every foundation write endpoint was exercised"
 
     with app.app_context():
         assert db.session.get(User, target.id).role == "admin"
+        assert db.session.get(User, target.id).name == PAYLOAD["name"]
         assert db.session.scalar(select(User).where(User.email == PAYLOAD["email"])) is not None
         clause = db.session.scalar(select(Clause).join(Standard).where(
             Standard.slug == "iso9001_2015", Clause.number == "4.4"))
