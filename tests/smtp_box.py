@@ -50,7 +50,7 @@ class _Handler:
     def __init__(self, box: Mailbox) -> None:
         self.box = box
 
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
         parsed = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
         assert isinstance(parsed, EmailMessage)
         self.box.received.append(Received(list(envelope.rcpt_tos), parsed))

@@ -49,7 +49,7 @@ def test_an_approver_sees_the_drafts_of_others_but_not_their_own(app, client, ma
     html = client.get("/tasks/").get_data(as_text=True)
     assert _codes(html) == ["PR-QA-002 v1", "PR-CO-003 v1"]  # the longest waiting first; approved ones are done
     assert 'data-testid="task-total-approvals">2<' in html
-    assert f'href="/documents/' in html
+    assert 'href="/documents/' in html
 
 
 def test_a_compliance_officer_has_reviews_but_no_approvals(app, client, make_user, tmp_path):
