@@ -101,8 +101,9 @@ def _goes_to_login(resp: Any) -> bool:
 def _walk_is_meaningful(app: Any) -> None:
     """Guard against a walk that silently covers nothing."""
     endpoints = {r.endpoint for r in _rules(app)}
-    expected = {"users.index", "users.new", "users.edit", "clauses.applicability", "clauses.title",
-                "clauses.index", "clauses.detail", "main.dashboard", "auth.logout"}
+    expected = {"users.index", "users.new", "users.edit", "users.reset", "clauses.applicability", "clauses.title",
+                "clauses.index", "clauses.detail", "main.dashboard", "auth.logout", "tasks.index",
+                "account.change_password"}
     assert expected <= endpoints
     writes = [r for r in _rules(app) if set(r.methods) & set(WRITE_METHODS)]
     assert len(writes) >= 6
@@ -267,3 +268,15 @@ def test_every_page_answers_without_a_server_error(app, client, login_as, make_u
         assert resp.status_code in (200, 302, 403, 404), f"{role} GET {url} -> {resp.status_code}"
         if rule.endpoint in ("main.dashboard", "clauses.index", "clauses.detail", "main.healthz"):
             assert resp.status_code == 200, f"{role} GET {url} -> {resp.status_code}"
+
+
+@pytest.mark.parametrize(("role", "expected"), [
+    ("admin", 200),
+    ("quality_officer", 200),
+    ("compliance_officer", 200),
+    ("auditor", 403),  # an external auditor has no tasks to have
+])
+def test_my_tasks_page_by_role(app, client, login_as, role, expected):
+    login_as(role)
+    assert client.get("/tasks/").status_code == expected
+    assert client.get("/account/password").status_code == 200  # everyone may change their own password
