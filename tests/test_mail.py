@@ -119,3 +119,20 @@ def test_a_reset_password_is_e_mailed_in_the_persons_language_and_never_shown(ap
     assert _login(other, rosa).status_code == 401  # the old password no longer works
     resp = _login(other, rosa, password)
     assert resp.status_code == 302 and resp.location.startswith("/account/password")
+
+
+def test_an_import_from_the_command_line_asks_too_with_links_to_the_configured_address(app, runner, box, make_user,
+                                                                                       tmp_path):
+    make_user("admin")  # the import's uploader by default
+    rosa = make_user("quality_officer")
+    _language(app, rosa, "es")
+    app.config.update({**smtp_config(box), "BASE_URL": "https://docs.example.org/"})
+    (tmp_path / "share").mkdir()
+    (tmp_path / "share" / "PR-QA-020 Compras.pdf").write_bytes(pdf("compras"))
+    result = runner.invoke(args=["import", str(tmp_path / "share")])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        doc_id = db.session.scalar(select(DocumentVersion.document_id))
+    (mail,) = box.to(rosa.email)
+    assert mail.subject == "[auditdocs] PR-QA-020 v1 espera su aprobación"
+    assert f"https://docs.example.org/documents/{doc_id}" in mail.body
