@@ -99,6 +99,7 @@ def test_a_reset_shows_the_password_once_and_forces_a_change(app, client, login_
     assert resp.status_code == 302 and resp.location == "/account/password?next=/"
     page = person.get(resp.location).get_data(as_text=True)
     assert 'data-testid="password-change-required"' in page
+    assert f'data-testid="must-change-{rosa.id}"' in client.get("/admin/users").get_data(as_text=True)
 
 
 def test_a_forced_person_reaches_nothing_until_the_password_is_changed(app, client, login_as, make_user):

@@ -42,7 +42,7 @@ class Task:
         """Past its due date."""
         return self.due is not None and self.due < today
 
-    def urgency(self) -> tuple[bool, date, datetime | str]:
+    def urgency(self) -> tuple[bool, date, str]:
         """Sort key: dated tasks first, earliest due first, then the longest waiting."""
         return (self.due is None, self.due or date.max, self.since.isoformat() if self.since else "~")
 
