@@ -200,3 +200,14 @@ def test_external_auditors_are_never_offered_as_document_owners(app, client, log
     resp = create_document(client, audrey.id, code="PR-AUD-001")
     assert resp.status_code == 400  # a forged choice is refused, nothing registered
     assert what_is_left(app)["documents"] == 0
+
+
+def test_guessing_the_current_password_is_throttled_like_a_login(app, client, login_as):
+    login_as("quality_officer")
+    url = "/account/password"
+    guess = {"current_password": "guess-number-x", "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    statuses = [client.post_form(url, guess, page=url).status_code for _ in range(6)]
+    assert statuses == [400] * 5 + [429]
+    right = client.post_form(url, {**guess, "current_password": PASSWORD}, page=url)
+    assert right.status_code == 429 and "Too many wrong passwords" in right.get_data(as_text=True)
+    assert _trail(app, "user.password_change") == []
