@@ -136,3 +136,15 @@ def test_an_import_from_the_command_line_asks_too_with_links_to_the_configured_a
     (mail,) = box.to(rosa.email)
     assert mail.subject == "[auditdocs] PR-QA-020 v1 espera su aprobación"
     assert f"https://docs.example.org/documents/{doc_id}" in mail.body
+
+
+def test_a_reset_whose_e_mail_fails_is_shown_once_instead(app, client, people):
+    app.config.update({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": free_port(), "SMTP_STARTTLS": False})
+    _login(client, people["ana"])
+    john = people["john"]
+    resp = client.post_form(f"/admin/users/{john.id}/password-reset", page=f"/admin/users/{john.id}")
+    assert resp.status_code == 200
+    html = resp.get_data(as_text=True)
+    assert 'data-testid="mail-failed"' in html
+    password = re.search(r'data-testid="new-password">([^<]+)<', html).group(1)
+    assert _login(app.test_client(), john, password).location.startswith("/account/password")
