@@ -17,6 +17,7 @@ from ...extensions import db
 from ...labels import CONFIDENTIALITY_LABELS, KIND_LABELS, LANGUAGE_LABELS
 from ...models import Clause, Process, Site, Standard, User
 from ...models.documents import CONFIDENTIALITY, KINDS, LANGUAGES
+from ...policy import AccessScope
 from ..forms import opts
 from ..helpers import current_lang
 from ..params import int_or_none
@@ -37,6 +38,14 @@ def user_choices() -> list[SelectChoice]:
     """Active users who can own or receive a document."""
     users = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name)).all()
     return opts((u.id, f"{u.name} <{u.email}>") for u in users)
+
+
+def owner_choices(keep: object = None) -> list[SelectChoice]:
+    """Active users who may own a document: those who can register documents (never an external auditor); the
+    current owner stays offered, so saving other fields never moves the document silently."""
+    users = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name)).all()
+    return opts((u.id, f"{u.name} <{u.email}>") for u in users
+                if u.id == keep or AccessScope.of(u).can("upload_documents"))
 
 
 PLACEMENT_HELP = _l("Tick none for the whole organisation. A document placed at a site also concerns the sites under "
@@ -150,7 +159,7 @@ class DocumentForm(VersionFields):
     processes = process_field()
 
     def fill(self) -> DocumentForm:
-        self.owner.choices = user_choices()
+        self.owner.choices = owner_choices()
         self.clauses.offer_clauses()
         self.sites.offer_sites()
         self.processes.offer_processes()
@@ -207,7 +216,7 @@ class MetadataForm(FlaskForm):
 
     def fill(self, placed_sites: Collection[int] = (), placed_processes: Collection[int] = ()) -> MetadataForm:
         """Choices for this request; the document's own inactive sites and processes stay offered."""
-        self.owner_id.choices = user_choices()
+        self.owner_id.choices = owner_choices(keep=self.owner_id.object_data)
         self.shared_with.choices = user_choices()
         self.sites.offer_sites(placed_sites)
         self.processes.offer_processes(placed_processes)
