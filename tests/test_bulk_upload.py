@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from support import docx, pdf, seed_document, twin_app, write
+from support import docx, pdf, seed_document, twin_app, write, write_lock_held
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
@@ -291,3 +291,24 @@ def test_an_auditor_is_refused(app, client, login_as, make_user, tmp_path):
     form_resp = _send_form(client, token, [("PR-NEW-001 Nuevo.pdf", pdf("auditor 2"))])
     assert (json_resp.status_code, form_resp.status_code) == (403, 403)
     assert _counts(app) == before
+
+
+def test_a_busy_database_stops_the_plain_form_batch_and_says_which_files_were_not_saved(app, officer):
+    quick = twin_app(app, DB_LOCK_TIMEOUT_MS=200)
+    other = quick.test_client()
+    other.post_form("/login", {"email": officer.email, "password": officer.password})
+    token = other.csrf_token(PAGE)
+    files = [("PR-ONE-001 Uno.pdf", pdf("one")), ("PR-TWO-001 Dos.pdf", pdf("two"))]
+    before = _counts(app)
+    with write_lock_held(app):
+        resp = _send_form(other, token, files)
+    assert resp.status_code == 200
+    rows = _rows(resp.get_data(as_text=True))
+    assert [(r["file"], r["outcome"]) for r in rows] == [(n, "refused") for n, _c in files]
+    assert all("busy with another change, so nothing was saved" in r["message"] for r in rows)
+    assert _counts(app) == before
+    again = _rows(_send_form(other, token, files).get_data(as_text=True))
+    assert [r["outcome"] for r in again] == ["created", "created"]
+    with quick.app_context():
+        db.session.remove()
+        db.engine.dispose()

@@ -7,6 +7,7 @@ one after another and shows the same result table. Both stream like the single u
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from typing import Any
 
@@ -18,6 +19,8 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage
 from wtforms import MultipleFileField, SelectField
 
+from ...extensions import db
+from ...faults import BUSY, storage_fault
 from ...filecheck import display_name
 from ...labels import KIND_LABELS, LANGUAGE_LABELS
 from ...models.documents import KINDS, LANGUAGES
@@ -25,7 +28,7 @@ from ...services import bulk_upload as svc
 from ...services.bulk_upload import CREATED, DUPLICATE, OUTCOMES, REFUSED, VERSION, FileOutcome
 from ...services.import_plan import natural_key
 from ...storage import BlobWriter
-from ..errors import note_refusal
+from ..errors import BUSY_MESSAGE, FAULT_STATUS, MESSAGES, note_refusal
 from ..forms import opts
 from ..security import actor, require
 from ..upload_stream import incoming, many_files_limit_mb, streaming_upload, too_large
@@ -34,6 +37,7 @@ from .blueprint import bp, form_errors
 streaming_upload("documents.bulk_upload", each_file_alone=True)
 streaming_upload("documents.bulk_upload_file", each_file_alone=True)
 
+logger = logging.getLogger(__name__)
 OUTCOME_LABELS = {CREATED: _l("Created"), VERSION: _l("New version"), DUPLICATE: _l("Duplicate"),
                   REFUSED: _l("Refused")}
 
@@ -90,7 +94,25 @@ def bulk_upload() -> ResponseReturnValue:
         form.files.errors = [_("Choose at least one file.")]
         return _page(form, status=400)
     files.sort(key=lambda f: natural_key(display_name(f.filename)))  # v9 before v10, as the page's script sends them
-    return _page(form, [_one(f, form) for f in files])
+    results: list[FileOutcome] = []
+    for at, file in enumerate(files):
+        try:
+            results.append(_one(file, form))
+        except Exception as exc:
+            if (fault := storage_fault(exc)) is None:
+                raise
+            results += _stopped(fault, files[at:])  # the files before it are saved; the page says which
+            break
+    return _page(form, results)
+
+
+def _stopped(fault: str, files: list[FileStorage]) -> list[FileOutcome]:
+    """A full disk or a database busy past the timeout stops the batch: this file and the rest are not saved."""
+    db.session.rollback()
+    status = FAULT_STATUS[fault]
+    message = str(BUSY_MESSAGE if fault == BUSY else MESSAGES[status][1])
+    logger.warning("bulk upload stopped by a storage fault (%s): %d files not saved", fault, len(files))
+    return [FileOutcome(display_name(f.filename), REFUSED, status, message) for f in files]
 
 
 @bp.route("/bulk-upload/file", methods=["POST"])
