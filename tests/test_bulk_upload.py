@@ -16,8 +16,10 @@ from support import docx, pdf, seed_document, twin_app, write, write_lock_held
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
+from auditdocs.db import write_transaction
 from auditdocs.extensions import db
-from auditdocs.models import Document, DocumentVersion
+from auditdocs.models import AuditEvent, Document, DocumentVersion, User
+from auditdocs.services import documents as svc
 from auditdocs.services.import_plan import derived_code
 from auditdocs.services.uploads import get_store
 
@@ -81,7 +83,9 @@ def officer(app: Any, login_as: Any, make_user: Any, tmp_path: Path) -> Any:
 def _counts(app: Any) -> dict[str, Any]:
     with app.app_context():
         store = get_store()
+        events = dict(db.session.execute(select(AuditEvent.action, func.count()).group_by(AuditEvent.action)).all())
         out = {"documents": db.session.scalar(select(func.count(Document.id))),
+               "created_events": events.get("document.create", 0), "upload_events": events.get("version.upload", 0),
                "versions": db.session.scalar(select(func.count(DocumentVersion.id))),
                "objects": set(store.iter_hashes()),
                "temp": sorted(p.name for p in store.temp_dir.iterdir()) if store.temp_dir.is_dir() else []}
@@ -150,6 +154,8 @@ def _check_store(app: Any, before: dict[str, Any]) -> None:
     assert after["versions"] - before["versions"] == len(ACCEPTED)
     assert after["documents"] - before["documents"] == len(ACCEPTED) - 1  # one of them is a new version
     assert after["temp"] == []
+    assert after["upload_events"] - before["upload_events"] == len(ACCEPTED)
+    assert after["created_events"] - before["created_events"] == len(ACCEPTED) - 1
     with app.app_context():
         stored = set(db.session.scalars(select(DocumentVersion.sha256)))
         assert stored == after["objects"], "every object has its row and every row its object"
@@ -247,6 +253,9 @@ def test_a_file_over_the_limit_is_refused_alone(app, officer, client):
     assert (one.status_code, one.get_json()["outcome"]) == (413, "refused")
     after = _counts(app)
     assert after["documents"] == before["documents"] + 1 and after["temp"] == []
+    with small.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_the_same_content_in_a_document_one_cannot_open_is_not_named(app, client, officer, tmp_path, make_user):
@@ -312,3 +321,17 @@ def test_a_busy_database_stops_the_plain_form_batch_and_says_which_files_were_no
     with quick.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_withdrawn_document_takes_no_version(app, client, officer, make_user, tmp_path):
+    approver = make_user("admin")
+    doc_id = seed_document(app, officer.id, write(tmp_path / "o.pdf", pdf("obsolete v1")), code="PR-OBS-001",
+                           approver_id=approver.id)
+    with app.app_context(), write_transaction():
+        svc.withdraw(db.session.get(Document, doc_id), actor=db.session.get(User, approver.id),
+                     reason="Replaced by the new procedure.")
+    before = _counts(app)
+    resp = _send_one(client, _token(client), "PR-OBS-001 Obsoleto v2.pdf", pdf("obsolete v2"))
+    assert resp.status_code == 409
+    assert resp.get_json()["message"] == "The document PR-OBS-001 was withdrawn; it takes no new versions."
+    assert _counts(app) == before
