@@ -45,6 +45,7 @@ def batch() -> list[tuple[str, bytes]]:
         ("acta\x07 de reunión\u202e.pdf", pdf("control characters")),
         (LONG + ".pdf", pdf("long name")),
         ("sin extensión", pdf("no extension")),
+        ("\x01\x02.pdf", pdf("nothing usable in the name")),
         ("PR-RES-001 Reservado v2.pdf", pdf("restricted v2")),
     ]
 
@@ -64,6 +65,7 @@ EXPECTED: dict[str, tuple[str, str | None, str]] = {
     "acta\x07 de reunión\u202e.pdf": ("created", derived_code("", "acta de reunión"), "created"),
     LONG + ".pdf": ("created", None, "created"),
     "sin extensión": ("refused", None, "has no file extension"),
+    "\x01\x02.pdf": ("refused", None, "The file “.pdf” has no file extension"),
     "PR-RES-001 Reservado v2.pdf": ("refused", "PR-RES-001", "You may not upload versions of this document"),
 }
 ACCEPTED = [name for name, (outcome, _c, _d) in EXPECTED.items() if outcome in ("created", "version")]
@@ -118,7 +120,7 @@ def _send_form(client: Any, token: str, files: list[tuple[str, bytes]], **fields
     return client.post(PAGE, input_stream=io.BytesIO(body), content_type=f'multipart/form-data; boundary="{boundary}"')
 
 
-ROW = re.compile(r'<tr data-outcome="(\w+)">\s*<td[^>]*>(.*?)</td>.*?<td class="text-nowrap">(.*?)</td>\s*'
+ROW = re.compile(r'<tr data-outcome="(\w+)">\s*<td[^>]*>(.*?)</td>.*?<td class="text-break">(.*?)</td>\s*'
                  r'<td class="small">(.*?)</td>', re.S)
 
 
@@ -129,7 +131,10 @@ def _rows(body: str) -> list[dict[str, str]]:
 
 
 def _shown(name: str) -> str:
-    """The name as the result shows it: the last path part, control and format characters dropped, 255 at most."""
+    """The name as the result shows it: the last path part, control and format characters dropped, 255 at most (a
+    name with nothing usable left: as sent, its control characters written out)."""
+    if name == "\x01\x02.pdf":
+        return "\\x01\\x02.pdf"
     cleaned = "".join(ch for ch in name.rsplit("/", 1)[-1] if ch not in "\x07\u202e")
     return cleaned if len(cleaned) <= 255 else cleaned[:251].rstrip() + ".pdf"
 
@@ -210,7 +215,7 @@ def test_a_mixed_batch_through_the_plain_form(app, client, officer):
     _check_outcomes(_rows(body))
     summary = re.search(r'data-testid="bulk-summary".*?</p>', body, re.S).group(0)
     assert re.findall(r'data-count="(\w+)">(\d+)<', summary) == [
-        ("created", "5"), ("version", "1"), ("duplicate", "2"), ("refused", "5")]
+        ("created", "5"), ("version", "1"), ("duplicate", "2"), ("refused", "6")]
     _check_store(app, before)
     _check_documents(app, officer)
 

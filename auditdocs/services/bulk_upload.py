@@ -17,11 +17,11 @@ from flask_babel import lazy_gettext as _l
 
 from ..db import advisory_lock, end_read
 from ..extensions import db
-from ..filecheck import UploadRejected, check_name, display_name
+from ..filecheck import MAX_NAME_LENGTH, UploadRejected, check_name, display_name
 from ..models import Document, DocumentVersion, User
 from ..policy import scope_of
 from . import ServiceError
-from .import_plan import PlannedDocument, plan_single
+from .import_plan import PlannedDocument, plan_single, shown
 from .importer import find_document, stored_version, write_version
 from .uploads import Checked, Incoming, allowed_extensions, check_upload, ingest_checked
 
@@ -91,7 +91,7 @@ def upload_one(incoming: Incoming, *, uploader: User, kind: str | None = None,
         name, _ext = check_name(incoming.filename, allowed_extensions())
     except UploadRejected as exc:
         writer.discard()
-        return FileOutcome(display_name(incoming.filename), REFUSED, 400, exc.text())
+        return FileOutcome(shown(incoming.filename or "")[:MAX_NAME_LENGTH], REFUSED, 400, exc.text())
     plan = plan_single(name, kind=kind, language=language)
     try:
         twin = stored_version(writer.sha256)
@@ -109,7 +109,7 @@ def upload_one(incoming: Incoming, *, uploader: User, kind: str | None = None,
     except _AlreadyStored as exc:
         return _duplicate(name, exc.version, db.session.get_one(User, uploader_id))
     except ServiceError as exc:
-        return FileOutcome(name, REFUSED, exc.status, str(exc.message), plan.code)
+        return FileOutcome(name, REFUSED, exc.status, str(exc.message), plan.code if plan.named else "")
     document = db.session.get_one(Document, doc_id)
     if created:
         message = _l("Document %(code)s created; version %(label)s awaits approval.", code=document.code,

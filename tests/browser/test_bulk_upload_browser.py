@@ -64,7 +64,7 @@ def test_rosa_uploads_many_files_in_spanish(page, live_server, app, make_user, b
     results = page.get_by_test_id("bulk-results")
     expect(page.locator("[data-progress-note]")).to_have_text("Todos los archivos procesados.")
     summary = page.get_by_test_id("bulk-summary")
-    expect(summary).to_contain_text("Creado")  # not the English labels
+    expect(summary).to_contain_text("Documentos nuevos")  # not the English labels
     for outcome, count in (("created", "2"), ("version", "1"), ("duplicate", "1"), ("refused", "1")):
         expect(summary.locator(f'[data-count="{outcome}"]')).to_have_text(count)
 

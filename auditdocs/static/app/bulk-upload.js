@@ -53,7 +53,7 @@ document.addEventListener("DOMContentLoaded", () => {
     stage.textContent = d.waiting;
     state.append(bar, stage);
     const doc = document.createElement("td");
-    doc.className = "text-nowrap";
+    doc.className = "text-break";
     doc.textContent = "—";
     const detail = document.createElement("td");
     detail.className = "small";
@@ -111,7 +111,9 @@ document.addEventListener("DOMContentLoaded", () => {
     xhr.addEventListener("load", () => {
       let data = null;
       try { data = JSON.parse(xhr.responseText); } catch (e) { data = null; }
-      settle(r, data && (data.outcome || data.error) ? data : {outcome: "refused", message: d.network});
+      const signedOut = xhr.responseURL && new URL(xhr.responseURL).pathname === d.loginPath;
+      const fallback = signedOut ? d.session : d.network;
+      settle(r, data && (data.outcome || data.error) ? data : {outcome: "refused", message: fallback});
       resolve();
     });
     xhr.addEventListener("error", () => {

@@ -47,7 +47,7 @@ class BulkUploadForm(FlaskForm):
 
     files = MultipleFileField(_l("Files"))
     kind = SelectField(_l("Kind of new documents"), choices=opts([
-        ("", _l("From the code (PR procedure, PO policy, FO form, RG record, IT instruction; else evidence)")),
+        ("", _l("From the code, as the import does")),
         *((k, KIND_LABELS[k]) for k in KINDS)]))
     language = SelectField(_l("Language of new documents"), choices=opts([
         ("", _l("Guessed from the title")), *((k, LANGUAGE_LABELS[k]) for k in LANGUAGES)]))
