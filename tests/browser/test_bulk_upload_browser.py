@@ -138,3 +138,31 @@ def test_without_javascript_the_plain_form_does_the_same(browser, live_server, a
         page.wait_for_load_state("networkidle")
     finally:
         context.close()
+
+
+_DROP = """
+(content) => {
+  const files = new DataTransfer();
+  files.items.add(new File([content], "PR-DROP-001 Archivo soltado.pdf", {type: "application/pdf"}));
+  document.querySelector("[data-dropzone]").dispatchEvent(
+    new DragEvent("drop", {dataTransfer: files, bubbles: true, cancelable: true}));
+}
+"""
+
+
+def test_files_dropped_on_the_zone_are_uploaded(page, live_server, app, make_user, browser_login):
+    rosa = make_user("quality_officer", name="Rosa Quispe")
+    browser_login(page, live_server, rosa)
+    with page.expect_navigation():
+        page.get_by_test_id("lang-es").click()
+    page.goto(f"{live_server}/documents/bulk-upload")
+    page.evaluate(_DROP, pdf("soltado").decode("latin-1"))
+    expect(page.locator("[data-chosen-count]")).to_have_text("Archivos elegidos: 1")
+    page.get_by_test_id("bulk-submit").click()
+    expect(page.locator("[data-progress-note]")).to_have_text("Todos los archivos procesados.")
+    expect(page.get_by_test_id("bulk-results").locator("tbody tr")).to_contain_text("Creado")
+    expect(page.locator('[data-count="created"]')).to_have_text("1")
+    with app.app_context():
+        doc = db.session.scalar(select(Document).where(Document.code == "PR-DROP-001"))
+        assert (doc.title, doc.owner_id) == ("Archivo soltado", rosa.id)
+        db.session.remove()
