@@ -101,8 +101,8 @@ def upload_one(incoming: Incoming, *, uploader: User, kind: str | None = None,
     if twin is not None:
         writer.discard()
         return _duplicate(name, twin, uploader)
-    end_read()  # no read stays open while the file is sniffed and synced
     uploader_id = uploader.id
+    end_read()  # no read stays open while the file is sniffed and synced
     try:
         checked = check_upload(incoming)
         created, doc_id, label = ingest_checked(checked, lambda c: _write(plan, uploader_id, c))

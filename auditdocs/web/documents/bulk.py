@@ -64,7 +64,7 @@ def _one(file: FileStorage, form: BulkUploadForm) -> FileOutcome:
     if too_large(file):
         return svc.too_large(file.filename)
     return svc.upload_one(incoming(file), uploader=actor(), kind=form.kind.data or None,
-                                  language=form.language.data or None)
+                          language=form.language.data or None)
 
 
 def _json(result: FileOutcome) -> dict[str, Any]:
