@@ -195,6 +195,22 @@ def split_code(stem: str) -> tuple[str | None, str]:
     return None, stem
 
 
+def identify(name: str, folder: str = "") -> tuple[str, NameParts]:
+    """The code a file name gives (written in it, else derived from folder and title) and its parts."""
+    parts = parse_name(name)
+    return parts.code or derived_code(folder, parts.title), parts
+
+
+def plan_single(name: str, *, kind: str | None = None, language: str | None = None) -> PlannedDocument:
+    """The plan of one file uploaded on its own (web bulk upload): the naming rules of plan_import for a file with
+    no folder and no mapping row; kind and language chosen for the batch, else derived as the import does."""
+    code, parts = identify(name)
+    source = SourceFile(Path(name), name, name, code, parts.title, parts.label, parts.rev)
+    return PlannedDocument(code=code, title=parts.title, kind=kind or kind_for(code),
+                           language=language or guess_language(parts.title), clauses=[], files=[source],
+                           named=parts.code is not None)
+
+
 def derived_code(folder: str, title: str) -> str:
     """A stable code for a file without one: IMP-, a slug of the title, a hash of folder and title."""
     digest = hashlib.sha256(f"{folder}/{fold(title)}".encode()).hexdigest()[:8].upper()
@@ -274,7 +290,7 @@ def walk(root: Path) -> tuple[list[tuple[Path, str]], list[tuple[str, str]], int
     return found, problems, ignored
 
 
-def _natural(text: str) -> list[int | str]:
+def natural_key(text: str) -> list[int | str]:
     """Sort key where 'v10' follows 'v9' (split() puts the digit runs at odd positions)."""
     return [int(t) if i % 2 else t.casefold() for i, t in enumerate(re.split(r"(\d+)", text))]
 
@@ -289,8 +305,7 @@ def plan_import(root: Path, *, rows: list[MappingRow] | None = None, kind: str |
     derived: set[str] = set()
     for path, rel in found:
         name = decoded(path.name)
-        parts = parse_name(name)
-        code = parts.code or derived_code(rel.rpartition("/")[0], parts.title)
+        code, parts = identify(name, rel.rpartition("/")[0])
         row = by_path.get(rel.casefold()) or by_code.get(code.upper())
         title = parts.title
         if row:
@@ -302,7 +317,7 @@ def plan_import(root: Path, *, rows: list[MappingRow] | None = None, kind: str |
             SourceFile(path, rel, name, code, title, parts.label, parts.rev, row))
     plan = Plan(root=root, documents=[], problems=problems, ignored=ignored)
     for key, files in groups.items():
-        files.sort(key=lambda f: (f.rev, _natural(f.rel)))
+        files.sort(key=lambda f: (f.rev, natural_key(f.rel)))
         latest, code_row = files[-1], by_code.get(key)
         if code_row:
             code_row.used = True

@@ -22,6 +22,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import joinedload
 
 from ..db import write_transaction
 from ..extensions import db
@@ -88,18 +89,23 @@ def resolve_actors(as_email: str | None, approver_email: str | None) -> tuple[in
     return uploader.id, approver.id
 
 
-def _find(code: str) -> Document | None:
+def find_document(code: str) -> Document | None:
     """The document with this code, ignoring case as create_document does (one indexed lookup)."""
     return db.session.scalar(select(Document).where(Document.code_key == code_key(code)))
 
 
+def stored_version(sha256: str) -> DocumentVersion | None:
+    """The first version that already holds these bytes, in any document: what makes a file a duplicate."""
+    version: DocumentVersion | None = db.session.scalar(
+        select(DocumentVersion).options(joinedload(DocumentVersion.document))
+        .where(DocumentVersion.sha256 == sha256).order_by(DocumentVersion.id).limit(1))
+    return version
+
+
 def _duplicate_of(sha256: str) -> str | None:
     """'CODE label' of a version that already holds these bytes, in any document."""
-    row = db.session.execute(
-        select(Document.code, DocumentVersion.number, DocumentVersion.revision_label)
-        .join(Document, Document.id == DocumentVersion.document_id)
-        .where(DocumentVersion.sha256 == sha256).order_by(DocumentVersion.id).limit(1)).first()
-    return f"{row.code} {row.revision_label or f'v{row.number}'}" if row else None
+    version = stored_version(sha256)
+    return f"{version.document.code} {version.label}" if version else None
 
 
 def _too_large() -> str:
@@ -121,7 +127,7 @@ def _open(path: Path) -> io.BufferedReader:
 
 def _precheck(code: str, uploader: User) -> None:
     """Refuse before storing anything when the existing document cannot take a version from this user."""
-    document = _find(code)
+    document = find_document(code)
     if document is not None and document.status == "obsolete":
         raise Refused(str(_l("The document %(code)s was withdrawn; it takes no new versions.", code=document.code)))
     if document is not None and not AccessScope.of(uploader).sees_document(document):
@@ -265,10 +271,10 @@ def _outcome(p: _Pending, outcome: tuple[str, str] | ServiceError) -> FileResult
 
 def _write_or_refuse(doc: PlannedDocument, f: SourceFile, uploader_id: int, approver_id: int | None,
                      checked: Checked) -> tuple[str, str]:
-    """_write_version, with a database refusal of this one file (a constraint) reported as its rejection; a full
+    """write_version, with a database refusal of this one file (a constraint) reported as its rejection; a full
     disk or a lock timeout still stops the batch."""
     try:
-        return _write_version(doc, f, uploader_id, approver_id, checked)
+        return write_version(doc, f, uploader_id, approver_id, checked)
     except SQLAlchemyError as exc:
         if storage_fault(exc):
             raise
@@ -276,11 +282,11 @@ def _write_or_refuse(doc: PlannedDocument, f: SourceFile, uploader_id: int, appr
         raise ServiceError(f"the database refused it: {reason}") from None
 
 
-def _write_version(doc: PlannedDocument, f: SourceFile, uploader_id: int, approver_id: int | None,
+def write_version(doc: PlannedDocument, f: SourceFile, uploader_id: int, approver_id: int | None,
                    checked: Checked) -> tuple[str, str]:
     """The rows of one imported file (inside the upload's write transaction): document if new, version, approval."""
     actor = db.session.get_one(User, uploader_id)
-    document = _find(doc.code) or docs.create_document(
+    document = find_document(doc.code) or docs.create_document(
         code=doc.code, title=doc.title, kind=doc.kind, owner=actor, actor=actor, language=doc.language,
         clauses=doc.clauses)
     version = docs.add_version(document, checked, actor=actor, revision_label=f.label,
@@ -297,11 +303,11 @@ def _write_version(doc: PlannedDocument, f: SourceFile, uploader_id: int, approv
 
 def _add_clauses(code: str, refs: list[str], uploader_id: int, dry_run: bool) -> list[str]:
     """Add mapped clauses a document that existed before the run lacks (never removes one)."""
-    document = _find(code)
+    document = find_document(code)
     missing = [c for c in docs.resolve_clauses(refs) if document and c not in document.clauses]
     if missing and not dry_run:
         with write_transaction():
-            document = _find(code)
+            document = find_document(code)
             if document is not None:
                 docs.set_clauses(document, [*document.clauses, *docs.resolve_clauses(refs)],
                                  actor=db.session.get_one(User, uploader_id))
@@ -343,7 +349,7 @@ def run_import(plan: Plan, *, uploader_id: int, approver_id: int | None = None, 
         return True
 
     for doc in plan.documents:
-        if _find(doc.code) is not None:
+        if find_document(doc.code) is not None:
             existed.add(doc.code)
             summary.existing.append(doc.code)
         for f in doc.files:

@@ -21,11 +21,46 @@ from ..storage import BlobStore, BlobWriter, UploadTooLarge
 from .errors import render_error
 
 STREAMING_ENDPOINTS: set[str] = set()
+# Endpoints that take many files in one form: a file past the size limit is refused alone (the others are kept),
+# and the body may hold up to MANY_FILES_FACTOR files of the largest size.
+MANY_FILE_ENDPOINTS: set[str] = set()
+MANY_FILES_FACTOR = 10
 
 
-def streaming_upload(endpoint: str) -> None:
-    """Declare an endpoint whose file parts stream into the blob store."""
+def streaming_upload(endpoint: str, *, each_file_alone: bool = False) -> None:
+    """Declare an endpoint whose file parts stream into the blob store (each judged alone: see MANY_FILE_ENDPOINTS)."""
     STREAMING_ENDPOINTS.add(endpoint)
+    if each_file_alone:
+        MANY_FILE_ENDPOINTS.add(endpoint)
+
+
+def many_files_limit_mb() -> int:
+    """How much one form of a many-file endpoint may carry in all, in MB (for the page to say)."""
+    return int(current_app.config["MAX_UPLOAD_MB"]) * MANY_FILES_FACTOR
+
+
+class SizeLimitedPart(BlobWriter):
+    """A file part that stops being stored at the size limit and lets the rest of the body pass unread into nothing,
+    so the form's other files are still parsed; the view refuses it as too large."""
+
+    too_large = False
+
+    def write(self, data: bytes) -> int:
+        if self.too_large:
+            return len(data)
+        try:
+            return super().write(data)
+        except UploadTooLarge:  # the writer has discarded its temp file
+            self.too_large = True
+            return len(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return 0 if self.too_large else super().seek(offset, whence)
+
+
+def too_large(file: FileStorage) -> bool:
+    """This part went past the size limit (on a many-file endpoint) and holds nothing."""
+    return isinstance(file.stream, SizeLimitedPart) and file.stream.too_large
 
 
 class UndecodableForm(BadRequest):
@@ -53,10 +88,23 @@ class AuditdocsRequest(FlaskRequest):
         except ValueError:
             raise MalformedForm() from None
 
+    @property
+    def max_content_length(self) -> int | None:
+        limit = super().max_content_length
+        if limit is not None and self.endpoint in MANY_FILE_ENDPOINTS:
+            return limit + int(current_app.config["MAX_UPLOAD_BYTES"]) * (MANY_FILES_FACTOR - 1)
+        return limit
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
     def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
                          filename: str | None = None, content_length: int | None = None) -> IO[bytes]:
         if self.endpoint in STREAMING_ENDPOINTS:
-            writer = get_store().writer(current_app.config["MAX_UPLOAD_BYTES"])
+            limit = current_app.config["MAX_UPLOAD_BYTES"]
+            writer = (SizeLimitedPart(get_store(), limit) if self.endpoint in MANY_FILE_ENDPOINTS
+                      else get_store().writer(limit))
             g.setdefault("blob_writers", []).append(writer)
             return writer  # type: ignore[return-value]  # file-like enough for Werkzeug's parser
         return super()._get_file_stream(total_content_length, content_type, filename, content_length)

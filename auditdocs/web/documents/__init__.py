@@ -1,6 +1,6 @@
 """Controlled documents on the web: the register, the document page, uploads and the approval workflow."""
 
-from . import pages, workflow
+from . import bulk, pages, workflow
 from .blueprint import bp
 
-__all__ = ["bp", "pages", "workflow"]
+__all__ = ["bp", "bulk", "pages", "workflow"]
