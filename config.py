@@ -75,6 +75,16 @@ class Config:
         self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, object] = {"pool_pre_ping": True}
         # How long a writer waits for another before the request answers 503 "busy, try again".
         self.DB_LOCK_TIMEOUT_MS = int(_env("AUDITDOCS_DB_LOCK_TIMEOUT_MS", "20000") or 20000)
+        # Outgoing e-mail (approval requests, reset passwords): off while no host is set.
+        self.SMTP_HOST = _env("AUDITDOCS_SMTP_HOST")
+        self.SMTP_STARTTLS = _env_bool("AUDITDOCS_SMTP_STARTTLS", True)
+        self.SMTP_PORT = int(_env("AUDITDOCS_SMTP_PORT") or (587 if self.SMTP_STARTTLS else 25))
+        self.SMTP_USER = _env("AUDITDOCS_SMTP_USER")
+        self.SMTP_PASSWORD = _env("AUDITDOCS_SMTP_PASSWORD")
+        self.SMTP_FROM = _env("AUDITDOCS_SMTP_FROM", "auditdocs@localhost")
+        self.SMTP_TIMEOUT = float(_env("AUDITDOCS_SMTP_TIMEOUT", "10") or 10)
+        # The address people open the app at, for links in e-mails sent outside a request (the command line).
+        self.BASE_URL = _env("AUDITDOCS_BASE_URL")
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

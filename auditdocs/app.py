@@ -13,8 +13,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import cli, events
 from .db import configure_engine, guard_session
 from .extensions import csrf, db, login_manager, migrate
+from .services import mail
 from .storage import BlobStore
-from .web import account, audit_log, auth, clauses, documents, main, org, programme, sampling, users
+from .web import account, audit_log, auth, clauses, documents, main, org, programme, sampling, tasks, users
 from .web.errors import init_errors
 from .web.helpers import init_helpers
 from .web.i18n import init_i18n
@@ -23,7 +24,7 @@ from .web.security import init_security
 from .web.upload_stream import init_uploads
 
 ROOT = Path(__file__).resolve().parent.parent  # the checkout: config.py, templates/, migrations/
-BLUEPRINTS = (auth, main, account, users, clauses, documents, audit_log, org, programme, sampling)
+BLUEPRINTS = (auth, main, account, users, tasks, clauses, documents, audit_log, org, programme, sampling)
 
 
 def _config_module() -> Any:
@@ -56,6 +57,7 @@ def create_app(config_class: type | None = None, overrides: dict[str, Any] | Non
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
+    register_notifications(app)
     return app
 
 
@@ -123,6 +125,11 @@ def register_errorhandlers(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     """Jinja filters and globals shared by every template."""
     init_helpers(app)
+
+
+def register_notifications(app: Flask) -> None:
+    """E-mail that follows committed changes (approval requests); sends nothing while no SMTP host is set."""
+    events.subscribe(app, mail.on_changes)
 
 
 def register_commands(app: Flask) -> None:

@@ -18,7 +18,8 @@ PUBLIC = {"auth.login", "main.set_language", "main.healthz", "static"}
 # The only non-GET endpoints an auditor may call. A later feature that lets auditors write something that
 # is not evidence (a pack, an access receipt) must add its endpoint here on purpose, or this matrix fails.
 AUDITOR_MAY_WRITE = {"auth.logout", "main.set_language",
-                     "account.end_session", "account.end_others"}  # ending one's own sessions is no evidence
+                     "account.end_session", "account.end_others",  # ending one's own sessions is no evidence
+                     "account.change_password"}  # nor is one's own password (a reset one must be replaced)
 # The login form is public; a logged-in user who posts to it is sent to the dashboard and nothing happens
 # (test_logged_in_user_posting_to_login_keeps_their_identity proves it, and the snapshot below would catch it).
 AUDITOR_MAY_WRITE_HARMLESS = {"auth.login"}
@@ -100,8 +101,9 @@ def _goes_to_login(resp: Any) -> bool:
 def _walk_is_meaningful(app: Any) -> None:
     """Guard against a walk that silently covers nothing."""
     endpoints = {r.endpoint for r in _rules(app)}
-    expected = {"users.index", "users.new", "users.edit", "clauses.applicability", "clauses.title",
-                "clauses.index", "clauses.detail", "main.dashboard", "auth.logout"}
+    expected = {"users.index", "users.new", "users.edit", "users.reset", "clauses.applicability", "clauses.title",
+                "clauses.index", "clauses.detail", "main.dashboard", "auth.logout", "tasks.index",
+                "account.change_password"}
     assert expected <= endpoints
     writes = [r for r in _rules(app) if set(r.methods) & set(WRITE_METHODS)]
     assert len(writes) >= 6
@@ -197,12 +199,16 @@ def test_the_payload_is_potent_for_an_admin(app, client, login_as, make_user):
         if rule.endpoint not in foundation or "POST" not in rule.methods:
             continue
         foundation.discard(rule.endpoint)
-        resp = client.post(_url(rule, target.id), data={**PAYLOAD, "csrf_token": token})
+        data = {**PAYLOAD, "csrf_token": token}
+        if rule.endpoint == "users.edit":  # the new account takes the payload's address; the edit keeps the target's
+            data["email"] = target.email
+        resp = client.post(_url(rule, target.id), data=data)
         assert resp.status_code in (200, 302), f"{rule.endpoint} -> {resp.status_code}"
     assert foundation == set(), "every foundation write endpoint was exercised"
 
     with app.app_context():
         assert db.session.get(User, target.id).role == "admin"
+        assert db.session.get(User, target.id).name == PAYLOAD["name"]
         assert db.session.scalar(select(User).where(User.email == PAYLOAD["email"])) is not None
         clause = db.session.scalar(select(Clause).join(Standard).where(
             Standard.slug == "iso9001_2015", Clause.number == "4.4"))
@@ -262,3 +268,15 @@ def test_every_page_answers_without_a_server_error(app, client, login_as, make_u
         assert resp.status_code in (200, 302, 403, 404), f"{role} GET {url} -> {resp.status_code}"
         if rule.endpoint in ("main.dashboard", "clauses.index", "clauses.detail", "main.healthz"):
             assert resp.status_code == 200, f"{role} GET {url} -> {resp.status_code}"
+
+
+@pytest.mark.parametrize(("role", "expected"), [
+    ("admin", 200),
+    ("quality_officer", 200),
+    ("compliance_officer", 200),
+    ("auditor", 403),  # an external auditor has no tasks to have
+])
+def test_my_tasks_page_by_role(app, client, login_as, role, expected):
+    login_as(role)
+    assert client.get("/tasks/").status_code == expected
+    assert client.get("/account/password").status_code == 200  # everyone may change their own password

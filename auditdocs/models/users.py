@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import DateTime, Integer, String
+from sqlalchemy import DateTime, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import Model, one_of
@@ -37,6 +37,9 @@ class User(UserMixin, Model):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # An external auditor's access ends with the audit: no login, and open sessions end, after this moment.
     access_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set by an administrator's password reset: until the person chooses a password of their own, the app shows
+    # them nothing but the change-password page.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     @property
     def is_active(self) -> bool:

@@ -300,11 +300,13 @@ def set_clauses(doc: Document, clauses: Sequence[int | str | Clause], *, actor: 
     return True
 
 
-def add_clause_to_many(docs: list[Document], clause: Clause, *, actor: User) -> int:
-    """Bulk mapping from the register: add one clause to several documents."""
+def add_clauses_to_many(docs: list[Document], clauses: Sequence[Clause], *, actor: User) -> int:
+    """Bulk mapping from the register: add clauses to several documents (one audited change per document that
+    gains any); returns how many changed."""
     changed = 0
     for doc in docs:
-        if clause not in doc.clauses and set_clauses(doc, [*doc.clauses, clause], actor=actor):
+        missing = [c for c in clauses if c not in doc.clauses]
+        if missing and set_clauses(doc, [*doc.clauses, *missing], actor=actor):
             changed += 1
     return changed
 

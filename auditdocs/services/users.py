@@ -1,9 +1,11 @@
-"""Create users, change roles, disable accounts, check passwords — each change audited."""
+"""Create users, edit them, change roles, disable accounts, set and reset passwords — each change audited (never a
+password or its hash)."""
 
 from __future__ import annotations
 
 import functools
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,6 +21,8 @@ from . import ServiceError, audit, sessions
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 10
+# A generated password: four groups of four from letters and digits nobody misreads (no 0/O, 1/l/I): ~79 bits.
+GENERATED_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
 
 @functools.cache
@@ -153,3 +157,82 @@ def authenticate(email: str, password: str) -> User | None:
     if user is None or not ok or not user.active:
         return None
     return user
+
+
+def update_details(user: User, name: str, email: str, actor: User | None = None) -> bool:
+    """Correct a person's name or e-mail; the e-mail stays unique whatever its case. Returns True if changed."""
+    name = " ".join((name or "").split())[:200]
+    email = normalise_email(email)
+    if not name:
+        raise ServiceError(_l("A name is required."))
+    if not EMAIL_RE.match(email) or len(email) > 254:
+        raise ServiceError(_l("“%(email)s” is not a valid e-mail address.", email=email))
+    taken = db.session.scalar(select(User.id).where(func.lower(User.email) == email, User.id != user.id))
+    if taken:
+        raise ServiceError(_l("A user with the e-mail %(email)s already exists.", email=email), 409)
+    old: dict[str, str] = {}
+    new: dict[str, str] = {}
+    for key, value in (("name", name), ("email", email)):
+        if getattr(user, key) != value:
+            old[key], new[key] = getattr(user, key), value
+    if not new:
+        return False
+    user.name, user.email = name, email
+    audit.record("user.update", "user", user.id, old=old, new=new, actor=actor)
+    announce("user", user.id, "update")
+    return True
+
+
+def generate_password() -> str:
+    """A password an administrator can read out or type: xxxx-xxxx-xxxx-xxxx."""
+    return "-".join("".join(secrets.choice(GENERATED_ALPHABET) for _ in range(4)) for _ in range(4))
+
+
+def reset_password(user: User, password: NewPassword, actor: User, *, mailed: bool) -> None:
+    """Give the account a generated password (hashed beforehand) it must replace at its next login; every session it
+    had ends. The trail says whether it went by e-mail, never the password."""
+    if not user.active:
+        raise ServiceError(_l("Enable the account before resetting its password."), 409)
+    user.password_hash = password.hash
+    user.must_change_password = True
+    user.session_version += 1
+    sessions.end_all(user, sessions.REVOKED, actor=actor)
+    audit.record("user.password_reset", "user", user.id, actor=actor,
+                 new={"must_change_password": True, "delivery": "e-mail" if mailed else "shown once"})
+    announce("user", user.id, "password")
+
+
+def set_must_change(user: User, must: bool, actor: User | None = None) -> None:
+    """Ask (or stop asking) a person to choose a new password at their next page."""
+    if bool(user.must_change_password) == must:
+        return
+    user.must_change_password = must
+    audit.record("user.must_change_password", "user", user.id, old={"must_change_password": not must},
+                 new={"must_change_password": must}, actor=actor)
+    announce("user", user.id, "must_change_password")
+
+
+class WrongPassword(ServiceError):
+    """The current password given for a change does not match."""
+
+
+def check_own_password(user: User, current: str, new: str) -> NewPassword:
+    """A person's own change, checked before the write lock: the current password must match (WrongPassword), and the
+    new one must follow the rules and differ from it (ServiceError)."""
+    if not check_password_hash(user.password_hash, current or ""):
+        raise WrongPassword(_l("The current password is not correct."), 400)
+    if new == current:
+        raise ServiceError(_l("Choose a password different from the current one."), 400)
+    return new_password(new)
+
+
+def change_own_password(user: User, password: NewPassword, *, keep_session_id: int | None) -> None:
+    """The person's new password (checked by check_own_password): their other sessions end, this one goes on."""
+    was_forced = bool(user.must_change_password)
+    user.password_hash = password.hash
+    user.must_change_password = False
+    user.session_version += 1
+    sessions.end_all(user, sessions.REVOKED, actor=user, except_id=keep_session_id)
+    audit.record("user.password_change", "user", user.id, actor=user,
+                 new={"after_reset": was_forced} if was_forced else None)
+    announce("user", user.id, "password")

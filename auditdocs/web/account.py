@@ -1,17 +1,22 @@
-"""A person's own account: the sessions they have open, and ending the ones they do not recognise."""
+"""A person's own account: their password, the sessions they have open, and ending the ones they do not recognise."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from flask_login import login_user
 
 from ..db import write_transaction
 from ..extensions import db
+from ..models import User
 from ..models.security import UserSession
-from ..services import sessions
+from ..services import ServiceError, security, sessions
+from ..services.users import WrongPassword, change_own_password, check_own_password
+from .account_forms import ChangePasswordForm
 from .forms import ConfirmForm
+from .helpers import safe_next
 from .security import actor
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -54,3 +59,39 @@ def end_others() -> ResponseReturnValue:
         ended = sessions.end_all(me, sessions.ENDED, actor=me, except_id=g.get("user_session_id"))
     flash(ngettext("%(num)d other session ended.", "%(num)d other sessions ended.", ended), "success")
     return redirect(url_for("account.my_sessions"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def change_password() -> ResponseReturnValue:
+    """Choose a new password (the current one first); the person's other sessions end, this one goes on. After an
+    administrator's reset this is the only page the person can reach until it is done."""
+    me = actor()
+    form = ChangePasswordForm()
+    forced = bool(me.must_change_password)
+    status = 200
+    if form.validate_on_submit():
+        email, ip = me.email, request.remote_addr
+        if (throttle := security.throttled(email, ip)) is not None:  # guessing the current password: as at login
+            form.current_password.errors = [_("Too many wrong passwords. Wait %(seconds)d seconds and try again.",
+                                              seconds=throttle.retry_after)]
+            return render_template("account/password.html", form=form, forced=forced), 429
+        try:
+            secret = check_own_password(me, form.current_password.data or "", form.new_password.data or "")
+        except WrongPassword as exc:
+            with write_transaction():
+                security.record_login_failure(email, ip)
+            form.current_password.errors = [str(exc.message)]
+            status = exc.status
+        except ServiceError as exc:
+            form.new_password.errors = [str(exc.message)]
+            status = exc.status
+        else:
+            with write_transaction():
+                me = db.session.get_one(User, me.id)
+                change_own_password(me, secret, keep_session_id=g.get("user_session_id"))
+            login_user(me)  # this browser's cookie carries the new session version
+            flash(_("Your password was changed. Your other sessions were ended."), "success")
+            return redirect(safe_next(request.args.get("next"), url_for("main.dashboard")))
+    elif form.errors:
+        status = 400
+    return render_template("account/password.html", form=form, forced=forced), status

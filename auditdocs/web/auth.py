@@ -25,6 +25,21 @@ from .security import actor
 
 bp = Blueprint("auth", __name__)
 logger = logging.getLogger(__name__)
+# What a person whose password was reset may still reach before choosing their own.
+WHILE_FORCED = {"account.change_password", "auth.logout", "auth.login", "main.set_language", "main.healthz", "static"}
+
+
+@bp.before_app_request
+def _forced_password_change() -> ResponseReturnValue | None:
+    """After an administrator's reset, every page leads to the change-password page until it is done (runs after
+    the login gate, so the person is known)."""
+    endpoint = request.endpoint
+    if endpoint is None or endpoint in WHILE_FORCED or not current_user.is_authenticated:
+        return None
+    if not current_user.must_change_password:
+        return None
+    target = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for("account.change_password", next=target))
 
 
 def load_user(identity: str) -> User | None:
@@ -107,7 +122,10 @@ def login() -> ResponseReturnValue:
                 session["lang"] = lang
             session["sid"] = token
             login_user(user)
-            return redirect(safe_next(request.args.get("next"), url_for("main.dashboard")))
+            target = safe_next(request.args.get("next"), url_for("main.dashboard"))
+            if user.must_change_password:  # a reset password: the person chooses their own first
+                return redirect(url_for("account.change_password", next=target))
+            return redirect(target)
     elif request.method == "POST":
         status = 400
     return render_template("auth/login.html", form=form, error=error), status

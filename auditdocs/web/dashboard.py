@@ -14,10 +14,12 @@ from ..services import security
 from ..services.certificates import expiry_warnings
 from ..services.counts import Count, count_capped
 from ..services.coverage import gaps_by_standard
+from ..services.tasks import can_have_tasks, my_tasks
 from ..timeutil import local_today
 from .placing import placement_filter
 
 LISTED = 20  # rows per dashboard list; counts go up to services.counts.COUNT_CAP
+TASKS_LISTED = 5  # the most urgent of my tasks; the rest on /tasks
 
 
 def dashboard_context() -> dict[str, Any]:
@@ -53,7 +55,9 @@ def dashboard_context() -> dict[str, Any]:
                                   .limit(LISTED)).all()
         pending = [(v, d, v.uploaded_by_id == scope.user_id) for v, d in rows]  # their own: someone else approves
         pending_count = count_capped(pending_q)
+    tasks = my_tasks(scope, today, TASKS_LISTED) if can_have_tasks(scope) else None
     probes = security.refusal_bursts() if scope.can("view_audit_log") else None
     return {"standards": standards, "overdue": overdue, "overdue_count": overdue_count, "pending": pending,
             "pending_count": pending_count, "today": today, "probes": probes,
-            "expiring": expiry_warnings(today), "gap_filter": gap_filter}
+            "expiring": expiry_warnings(today), "gap_filter": gap_filter,
+            "tasks": tasks}

@@ -21,6 +21,7 @@ from ..labels import (
 )
 from ..policy import current_scope
 from ..services.counts import Count
+from ..services.tasks import can_have_tasks
 from ..timeutil import as_utc
 
 
@@ -95,6 +96,7 @@ def init_helpers(app: Flask) -> None:
 
 
 NAV = (
+    ("tasks.index", "tasks.", _l("My tasks"), can_have_tasks),
     ("documents.register", "documents.", _l("Documents"), None),
     ("records.index", "records.", _l("Records"), None),
     ("risks.index", "risks.", _l("Risks"), None),
@@ -113,7 +115,7 @@ def nav_items() -> list[dict[str, Any]]:
     scope = current_scope()
     items = []
     for endpoint, prefix, label, capability in NAV:
-        if capability and not scope.can(capability):
+        if capability and not (capability(scope) if callable(capability) else scope.can(capability)):
             continue
         live = endpoint in current_app.view_functions
         items.append({"endpoint": endpoint if live else None, "prefix": prefix, "label": label})

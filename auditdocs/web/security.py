@@ -22,7 +22,8 @@ from .errors import render_error
 # Endpoints an anonymous visitor may reach; everything else needs a login.
 PUBLIC_ENDPOINTS = {"auth.login", "main.set_language", "main.healthz", "static"}
 # Non-GET endpoints a read-only scope may still call: they change no evidence and no record.
-READ_ONLY_WRITES = {"auth.logout", "main.set_language", "account.end_session", "account.end_others"}
+READ_ONLY_WRITES = {"auth.logout", "main.set_language", "account.end_session", "account.end_others",
+                    "account.change_password"}
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

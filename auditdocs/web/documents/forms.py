@@ -17,10 +17,12 @@ from ...extensions import db
 from ...labels import CONFIDENTIALITY_LABELS, KIND_LABELS, LANGUAGE_LABELS
 from ...models import Clause, Process, Site, Standard, User
 from ...models.documents import CONFIDENTIALITY, KINDS, LANGUAGES
+from ...policy import AccessScope
 from ..forms import opts
 from ..helpers import current_lang
 from ..params import int_or_none
 from ..placing import process_groups, site_tree
+from .picker import StandardBranch, clause_tree
 
 
 def clause_choices() -> list[SelectChoice]:
@@ -36,6 +38,14 @@ def user_choices() -> list[SelectChoice]:
     """Active users who can own or receive a document."""
     users = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name)).all()
     return opts((u.id, f"{u.name} <{u.email}>") for u in users)
+
+
+def owner_choices(keep: object = None) -> list[SelectChoice]:
+    """Active users who may own a document: those who can register documents (never an external auditor); the
+    current owner stays offered, so saving other fields never moves the document silently."""
+    users = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name)).all()
+    return opts((u.id, f"{u.name} <{u.email}>") for u in users
+                if u.id == keep or AccessScope.of(u).can("upload_documents"))
 
 
 PLACEMENT_HELP = _l("Tick none for the whole organisation. A document placed at a site also concerns the sites under "
@@ -92,6 +102,22 @@ def site_field() -> PlacementField:
                           description=PLACEMENT_HELP)
 
 
+class ClauseField(PlacementField):
+    """Ticked clauses of both standards (the clause picker): the same checkbox field whether or not the browser runs
+    the picker's script, and a clause the catalogue does not hold is refused at the field."""
+
+    clause_tree: list[StandardBranch]
+
+    def __init__(self, label: Any, **kwargs: Any) -> None:
+        super().__init__(label, _l("Unknown clause (%(ref)s): tick clauses from the list."), **kwargs)
+        self.clause_tree = []
+
+    def offer_clauses(self, tree: list[StandardBranch] | None = None) -> None:
+        """Every clause of the catalogue, as the tree the picker shows."""
+        self.clause_tree = clause_tree() if tree is None else tree
+        self.choices = opts((n.id, n.ref) for branch in self.clause_tree for n in branch.walk())
+
+
 def process_field() -> PlacementField:
     return PlacementField(_l("Processes it concerns"),
                           _l("Unknown or inactive process (%(ref)s): tick processes from the list."),
@@ -127,14 +153,14 @@ class DocumentForm(VersionFields):
                                           validators=[NumberRange(1, 120)])
     retention_years = IntegerField(_l("Retention (years)"), validators=[Optional(), NumberRange(1, 100)],
                                    description=_l("Empty: keep permanently."))
-    clauses = SelectMultipleField(_l("Clauses it serves"), coerce=int, choices=[])
+    clauses = ClauseField(_l("Clauses it serves"))
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=4000)])
     sites = site_field()
     processes = process_field()
 
     def fill(self) -> DocumentForm:
-        self.owner.choices = user_choices()
-        self.clauses.choices = clause_choices()
+        self.owner.choices = owner_choices()
+        self.clauses.offer_clauses()
         self.sites.offer_sites()
         self.processes.offer_processes()
         return self
@@ -167,10 +193,10 @@ class ReviewForm(FlaskForm):
 class ClausesForm(FlaskForm):
     """Map a document to clauses of both standards."""
 
-    clauses = SelectMultipleField(_l("Clauses it serves"), coerce=int, choices=[])
+    clauses = ClauseField(_l("Clauses it serves"))
 
     def fill(self) -> ClausesForm:
-        self.clauses.choices = clause_choices()
+        self.clauses.offer_clauses()
         return self
 
 
@@ -192,7 +218,7 @@ class MetadataForm(FlaskForm):
 
     def fill(self, placed_sites: Collection[int] = (), placed_processes: Collection[int] = ()) -> MetadataForm:
         """Choices for this request; the document's own inactive sites and processes stay offered."""
-        self.owner_id.choices = user_choices()
+        self.owner_id.choices = owner_choices(keep=self.owner_id.object_data)
         self.shared_with.choices = user_choices()
         self.sites.offer_sites(placed_sites)
         self.processes.offer_processes(placed_processes)
@@ -200,10 +226,10 @@ class MetadataForm(FlaskForm):
 
 
 class BulkClauseForm(FlaskForm):
-    """Add one clause to the documents ticked in the register."""
+    """Add the ticked clauses to the documents ticked in the register (the field keeps its old name, `clause`)."""
 
-    clause = SelectField(_l("Clause"), coerce=int, choices=[])
+    clause = ClauseField(_l("Clauses to add to the ticked documents"))
 
-    def fill(self, choices: list[SelectChoice] | None = None) -> BulkClauseForm:
-        self.clause.choices = choices if choices is not None else clause_choices()
+    def fill(self) -> BulkClauseForm:
+        self.clause.offer_clauses()
         return self

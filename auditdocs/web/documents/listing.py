@@ -84,8 +84,8 @@ def register_context(args: Mapping[str, str]) -> dict[str, Any]:
     # per account (the owner index stops at the first visible document), not a pass over every document.
     owns_visible = exists().where(Document.owner_id == User.id, scope.document_condition())
     owners = db.session.scalars(select(User).where(owns_visible).order_by(User.name))
-    choices = clause_choices()  # one query serves the filter and the bulk-mapping select
-    bulk = BulkClauseForm().fill(choices) if scope.can("map_clauses") else None
+    choices = clause_choices()
+    bulk = BulkClauseForm().fill() if scope.can("map_clauses") else None
     query_args: dict[str, Any] = {k: v for k, v in filters.items() if v}
     query_args.update(placement.args())  # ignored ids are not carried to the next page
     return {"page": page, "filters": filters, "sort": sort, "today": today, "owners": list(owners),

@@ -10,10 +10,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 
 from ...db import write_transaction
 from ...extensions import db
-from ...models import Clause, Document, User
+from ...models import Clause, Document, Standard, User
 from ...policy import current_scope
 from ...services import ServiceError, uploads
 from ...services import documents as svc
@@ -33,17 +34,21 @@ T = TypeVar("T")
 @bp.route("/bulk-clauses", methods=["POST"])
 @require("map_clauses")
 def bulk_clauses() -> ResponseReturnValue:
-    """Add one clause to every ticked document."""
+    """Add the ticked clauses to every ticked document."""
     form = BulkClauseForm().fill()
     ids = ints(request.form.getlist("doc_ids"))
-    if not form.validate_on_submit() or not ids:
+    if not form.validate_on_submit():
+        flash(form_errors(form) or _("Tick at least one document and choose a clause."), "warning")
+        return redirect(url_for("documents.register"))
+    if not ids or not form.clause.data:
         flash(_("Tick at least one document and choose a clause."), "warning")
         return redirect(url_for("documents.register"))
-    clause = db.get_or_404(Clause, form.clause.data)
     with write_transaction():
+        chosen = list(db.session.scalars(select(Clause).join(Standard).where(Clause.id.in_(form.clause.data))
+                                         .order_by(Standard.sort_order, Clause.sort_key)))
         docs = list(db.session.scalars(current_scope().visible_documents().where(Document.id.in_(ids))))
-        changed = svc.add_clause_to_many(docs, clause, actor=actor())
-        ref = clause.ref
+        changed = svc.add_clauses_to_many(docs, chosen, actor=actor())
+        ref = ", ".join(c.ref for c in chosen)
     flash(ngettext("%(ref)s added to %(num)d document.", "%(ref)s added to %(num)d documents.", changed,
                    ref=ref), "success")
     return redirect(url_for("documents.register"))
