@@ -23,7 +23,8 @@ LANGUAGE_LABELS = {"es": _l("Spanish"), "en": _l("English")}
 CONFIDENTIALITY_LABELS = {"normal": _l("Normal"), "restricted": _l("Restricted")}
 STATUS_LABELS = {
     "draft": _l("Draft"), "active": _l("In force"), "obsolete": _l("Withdrawn"),
-    "approved": _l("Approved"), "rejected": _l("Rejected"), "superseded": _l("Superseded"),
+    "approved_future": _l("Approved, not yet in force"), "approved": _l("Approved"), "rejected": _l("Rejected"),
+    "superseded": _l("Superseded"),
 }
 VERSION_STATUS_LABELS = {
     "draft": _l("Draft"), "approved": _l("Approved"), "rejected": _l("Rejected"),

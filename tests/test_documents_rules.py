@@ -140,7 +140,7 @@ def test_a_future_dated_approval_does_not_cover_a_clause_yet(app, make_user):
     doc_id = new_document(author, rosa.id, code="PR-CAL-900", clauses=[str(clause_id)])
     assert approve(approver, doc_id, 1, today_of(app) + timedelta(days=5)).status_code == 302
     page = text_of(author.get("/clauses/iso9001_2015/7.1.5.2"))
-    assert 'data-testid="clause-gap"' in page and "Not yet in force" in page
+    assert 'data-testid="clause-gap"' in page and "Approved, effective from" in page
     with app.app_context(), write_transaction():
         db.session.execute(update(DocumentVersion).where(DocumentVersion.document_id == doc_id)
                            .values(effective_date=local_today()))

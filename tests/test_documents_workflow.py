@@ -279,8 +279,11 @@ def test_approval_with_a_future_effective_date_keeps_the_previous_version_in_for
 
     page = text_of(client.get(f"/documents/{doc_id}"))
     assert "In force today: version v1" in page
-    assert (f"Version v2 is approved and takes effect on {format_date(future, 'medium', locale='en')}."
+    shown = format_date(future, 'medium', locale='en')
+    assert (f"Version v2 is approved and takes effect on {shown}; until then version v1 stays in force."
             in page)
+    assert 'data-testid="version-status-1">In force<' in page  # stored "superseded", shown from dates
+    assert f'data-testid="version-status-2">Approved, effective from {shown}<' in page
     # The in-force link serves version 1's bytes, not the approved-but-future version 2.
     assert f'href="/documents/{doc_id}/versions/1/download">Download</a>' in page.split('data-testid="in-force"')[1]
 

@@ -91,15 +91,17 @@ DOCS = [
             [("RG-ABS-010 Evaluacion de riesgos de soborno 2025.csv", "2025", "Evaluación anual.",
               60)],
             [], owner="compliance_officer", confidentiality="restricted", processes=["PE-04"]),
-    DemoDoc("RG-QA-020", "Internal audit report 2025 — Lima and Cusco regions", "record", "en",
+    DemoDoc("RG-QA-020", "Informe de auditoría interna 2025 — Unidades Territoriales Lima y Cusco", "record", "es",
             [f"{Q} 9.2", f"{Q} 9.2.2", f"{C} 9.2"],
-            [("RG-QA-020 Internal audit report 2025.pdf", "v1", "Final report.", 40)],
-            ["Scope: home visits and food supply in the Lima and Cusco regional units.",
-             "Finding 1 (minor): gift registrations in two regions were filed late (ISO 37001:2016 8.7).",
-             "Finding 2 (observation): calibration records of scales were complete."],
+            [("RG-QA-020 Informe de auditoria interna 2025.pdf", "v1", "Informe final.", 40)],
+            ["Alcance: visitas domiciliarias y abastecimiento de alimentos en las unidades territoriales de Lima y "
+             "Cusco.",
+             "Hallazgo 1 (menor): en dos regiones los regalos se registraron fuera de plazo (ISO 37001:2016 8.7).",
+             "Hallazgo 2 (observación): los registros de calibración de las balanzas estaban completos."],
             sites=["UT-LIMA", "UT-CUSCO"], processes=["PE-02", "PO-01", "PO-06"]),
-    DemoDoc("EV-QA-031", "Customer satisfaction survey results 2025", "evidence", "en", [f"{Q} 9.1.2"],
-            [("EV-QA-031 Satisfaction survey 2025.csv", "2025", "Survey of 1,240 families.", 30)],
+    DemoDoc("EV-QA-031", "Resultados de la encuesta de satisfacción de usuarios 2025", "evidence", "es",
+            [f"{Q} 9.1.2"],
+            [("EV-QA-031 Encuesta de satisfaccion 2025.csv", "2025", "Encuesta a 1 240 familias.", 30)],
             [], processes=["PE-05", "PO-01"]),
     DemoDoc("RG-QA-040", "Acta de revisión por la dirección 2025", "record", "es", [f"{Q} 9.3.3", f"{C} 9.3"],
             [("RG-QA-040 Acta de revision por la direccion 2025.pdf", "v1", "Acta firmada.",
@@ -144,7 +146,7 @@ CSV_BODIES = {
     "RG-ABS-010": "proceso,riesgo,probabilidad,impacto,riesgo_inherente,control,riesgo_residual\n"
                   "Compras de alimentos,Pago indebido a proveedor,3,4,12,Debida diligencia PR-ABS-002,6\n"
                   "Selección de personal,Favorecimiento a cambio de beneficios,2,4,8,Declaración jurada,4\n",
-    "EV-QA-031": "region,families_surveyed,satisfied_pct\nLima,520,91.2\nCusco,410,88.7\nPuno,310,86.1\n",
+    "EV-QA-031": "region,familias_encuestadas,satisfechas_pct\nLima,520,91.2\nCusco,410,88.7\nPuno,310,86.1\n",
 }
 
 

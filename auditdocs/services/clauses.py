@@ -9,6 +9,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, exists, select
+from sqlalchemy.orm import selectinload
 
 from ..events import announce
 from ..extensions import db
@@ -18,7 +19,7 @@ from ..policy import AccessScope
 from ..timeutil import utcnow
 from . import ServiceError, audit
 from .counts import Count, count_capped
-from .lifecycle import has_version_in_force, in_force_document_ids
+from .lifecycle import document_state, has_version_in_force, in_force_document_ids
 
 
 def set_applicability(clause: Clause, applicable: bool, reason: str, actor: User | None) -> None:
@@ -86,15 +87,17 @@ def clause_page_extras(clause: Clause, scope: AccessScope, day: date, listed: Se
         count = count_capped(of_kind, KIND_COUNT_CAP)
         if count:
             newest = of_kind.order_by(dc.c.document_id.desc()).limit(CLAUSE_PAGE_FIRST)
-            shown = db.session.scalars(select(Document).where(Document.id.in_(newest)).order_by(Document.code))
+            shown = db.session.scalars(select(Document).where(Document.id.in_(newest)).order_by(Document.code)
+                                       .options(selectinload(Document.versions)))
             groups.append(KindGroup(kind, count, list(shown)))
     shown_ids = [d.id for g in groups for d in g.documents]  # at most CLAUSE_PAGE_FIRST per kind
     in_force_ids = set(db.session.scalars(in_force_document_ids(day).where(
         DocumentVersion.document_id.in_(shown_ids)))) if shown_ids else set()
-    counts = [Document.status == "active", has_version_in_force(day)]
+    counts = [has_version_in_force(day)]
     if evidence is not None:  # the gap view's question, which a site's list does not answer
         any_in_force = bool(db.session.scalar(select(exists(mapped(*counts, evidence, filtered=False)))))
     else:
         any_in_force = bool(in_force_ids) or bool(db.session.scalar(select(exists(mapped(*counts)))))
+    states = {d.id: document_state(d, day) for g in groups for d in g.documents}  # the badges every page shows
     return {"groups": groups, "total": total, "in_force_ids": in_force_ids, "any_in_force": any_in_force,
-            "first": CLAUSE_PAGE_FIRST}
+            "first": CLAUSE_PAGE_FIRST, "states": states}

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -27,6 +28,17 @@ from .uploads import Checked
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,59}$")
 MIN_DATE, MAX_DATE = date(1990, 1, 1), date(2100, 12, 31)  # effective dates outside are typing mistakes
 LABEL_MAX = 40
+
+
+class ShownDate:
+    """A date inside a message, written as every page writes dates (the app's one display filter, in the reader's
+    language) when the message is read, not as ISO text."""
+
+    def __init__(self, day: date) -> None:
+        self.day = day
+
+    def __str__(self) -> str:
+        return str(current_app.jinja_env.filters["d"](self.day))
 
 
 def add_months(day: date, months: int) -> date:
@@ -161,7 +173,9 @@ def add_version(
 
 
 def approve(version: DocumentVersion, *, actor: User, effective_date: date | None = None) -> None:
-    """Approve a draft (not by its uploader); it supersedes the previous approved version."""
+    """Approve a draft (not by its uploader). The previous approved version is stored "superseded" now, as the
+    decision the trail replays; it stays in force until this one's effective date (services.lifecycle decides what
+    is shown, from dates)."""
     doc = version.document
     scope = scope_of(actor)
     if not scope.can("approve_documents"):  # not an approver at all: said before anything about the version
@@ -184,11 +198,11 @@ def approve(version: DocumentVersion, *, actor: User, effective_date: date | Non
     effective = effective_date or version.effective_date or local_today()
     if not MIN_DATE <= effective <= MAX_DATE:
         raise ServiceError(_l("The effective date must be between %(start)s and %(end)s.",
-                              start=MIN_DATE.isoformat(), end=MAX_DATE.isoformat()))
+                              start=ShownDate(MIN_DATE), end=ShownDate(MAX_DATE)))
     if previous is not None and previous.effective_date and effective < previous.effective_date:
         raise ServiceError(_l("The effective date cannot be earlier than that of version %(label)s "
                               "(%(date)s), which it replaces.", label=previous.label,
-                              date=previous.effective_date.isoformat()))
+                              date=ShownDate(previous.effective_date)))
     version.status, version.approved_by_id, version.approved_at = "approved", actor.id, now
     version.effective_date = effective
     if previous is not None and previous.status == "approved":

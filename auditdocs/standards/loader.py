@@ -27,7 +27,8 @@ def parent_number(number: str) -> str | None:
     return number.rsplit(".", 1)[0] if "." in number else None
 
 
-def _read_csv(path: Path) -> list[dict[str, str]]:
+def read_csv(path: Path) -> list[dict[str, str]]:
+    """A catalogue CSV as stripped rows (a BOM from a spreadsheet is tolerated)."""
     with path.open(encoding="utf-8-sig", newline="") as fh:
         return [{k.strip(): (v or "").strip() for k, v in row.items()} for row in csv.DictReader(fh)]
 
@@ -54,9 +55,9 @@ def _load_standard(spec: dict[str, Any], data_dir: Path, summary: LoadSummary) -
 
     titles_es: dict[str, str] = {}
     if spec.get("titles_es") and (data_dir / spec["titles_es"]).exists():
-        titles_es = {r["number"]: r["title_es"] for r in _read_csv(data_dir / spec["titles_es"])}
+        titles_es = {r["number"]: r["title_es"] for r in read_csv(data_dir / spec["titles_es"])}
     existing = {c.number: c for c in db.session.scalars(select(Clause).where(Clause.standard_id == std.id))}
-    rows = _read_csv(data_dir / spec["clauses"])
+    rows = read_csv(data_dir / spec["clauses"])
     for row in rows:
         number = row["number"]
         flag = row.get("documented_information") or "none"
@@ -98,7 +99,7 @@ def _load_crossmap(spec: dict[str, Any], data_dir: Path, summary: LoadSummary) -
         (m.left_clause_id, m.right_clause_id, m.topic)
         for m in db.session.scalars(select(CrossMap))
     }
-    for row in _read_csv(data_dir / spec["file"]):
+    for row in read_csv(data_dir / spec["file"]):
         key = (left.get(row[spec["left_column"]]), right.get(row[spec["right_column"]]), row["topic"])
         if key[0] is None and key[1] is None:
             continue

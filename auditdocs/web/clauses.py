@@ -13,8 +13,10 @@ from ..extensions import db
 from ..models import Clause, CrossMap, Standard
 from ..policy import current_scope
 from ..services import clauses as clause_service
+from ..standards import texts
 from ..timeutil import local_today
 from .forms import ApplicabilityForm, ClauseTitleForm
+from .helpers import current_lang
 from .placing import placement_filter
 from .security import actor, require
 
@@ -55,7 +57,10 @@ def detail(slug: str, number: str) -> ResponseReturnValue:
     scope = current_scope()
     placement = placement_filter(request.args)
     extra = clause_service.clause_page_extras(clause, scope, local_today(), placement.listed(), placement.evidence())
+    lang = current_lang()
     return render_template("clauses/detail.html", clause=clause, children=children, twins=twins, placement=placement,
+                           evidence=texts.evidence_hint(clause, lang),
+                           topics={m.id: texts.crossmap_topic(m.topic, lang) for m in twins},
                            form=form, title_form=title_form, may_set_applicability=scope.can("set_applicability"),
                            may_correct_titles=scope.can("correct_titles"), **extra)
 

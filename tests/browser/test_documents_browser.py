@@ -326,7 +326,7 @@ def test_another_officer_approves_and_the_uploader_cannot(page, live_server, app
     assert jpage.url == f"{live_server}/documents/{doc_id}"
     expect(jpage.locator("main .alert-success").first).to_contain_text("Version v1 of PO-QA-001 approved.")
     expect(jpage.locator("h1").locator("xpath=..")).to_contain_text("In force")
-    expect(jpage.get_by_test_id("version-status-1")).to_have_text("Approved")
+    expect(jpage.get_by_test_id("version-status-1")).to_have_text("In force")
     expect(jpage.get_by_test_id("in-force")).to_contain_text("In force today: version v1")
     expect(jpage.get_by_test_id("versions")).to_contain_text("Approved by Jorge Ramos")
     expect(jpage.get_by_test_id("approve-open-1")).to_have_count(0)
@@ -334,7 +334,7 @@ def test_another_officer_approves_and_the_uploader_cannot(page, live_server, app
     # Rosa's page, reloaded, shows the decision in Spanish.
     page.reload()
     expect(page.locator("h1").locator("xpath=..")).to_contain_text("Vigente")
-    expect(page.get_by_test_id("version-status-1")).to_have_text("Aprobada")
+    expect(page.get_by_test_id("version-status-1")).to_have_text("Vigente")
     expect(page.get_by_test_id("versions")).to_contain_text("Aprobada por Jorge Ramos")
 
 
@@ -354,7 +354,7 @@ def test_new_version_supersedes_and_old_one_stays_downloadable(page, live_server
     browser_login(page, live_server, rosa)
     switch_language(page, "es")
     open_document(page, live_server, doc_id)
-    expect(page.get_by_test_id("version-status-1")).to_have_text("Aprobada")
+    expect(page.get_by_test_id("version-status-1")).to_have_text("Vigente")
     form = page.locator("form[data-upload-progress]")
     form.locator("#file").set_input_files(str(second))
     form.locator("#revision_label").fill("Rev. 2")
@@ -370,7 +370,7 @@ def test_new_version_supersedes_and_old_one_stays_downloadable(page, live_server
     assert seen["maxPct"] == 100, f"the progress bar never reached 100 %: {seen}"
     assert seen["checking"], f"the progress text never said the file was being checked: {seen}"
     expect(page.get_by_test_id("version-status-2")).to_have_text("Borrador")
-    expect(page.get_by_test_id("version-status-1")).to_have_text("Aprobada")
+    expect(page.get_by_test_id("version-status-1")).to_have_text("Vigente")
     expect(page.get_by_test_id("versions")).to_contain_text("Rev. 2")
     expect(page.get_by_test_id("approve-open-2")).to_have_count(0)
     expect(page.get_by_test_id("in-force")).to_contain_text("Vigente hoy: versión v1")
@@ -383,7 +383,7 @@ def test_new_version_supersedes_and_old_one_stays_downloadable(page, live_server
     with jpage.expect_navigation():
         jpage.get_by_test_id("approve-2").click()
     expect(jpage.locator("main .alert-success").first).to_contain_text("Version Rev. 2 of PR-QA-003 approved.")
-    expect(jpage.get_by_test_id("version-status-2")).to_have_text("Approved")
+    expect(jpage.get_by_test_id("version-status-2")).to_have_text("In force")
     expect(jpage.get_by_test_id("version-status-1")).to_have_text("Superseded")
     expect(jpage.get_by_test_id("in-force")).to_contain_text("In force today: version Rev. 2")
 
@@ -395,7 +395,7 @@ def test_new_version_supersedes_and_old_one_stays_downloadable(page, live_server
 
     page.reload()
     expect(page.get_by_test_id("version-status-1")).to_have_text("Reemplazada")
-    expect(page.get_by_test_id("version-status-2")).to_have_text("Aprobada")
+    expect(page.get_by_test_id("version-status-2")).to_have_text("Vigente")
     name, sha = download_sha(page, "download-1")
     assert sha == sha256_of(first)
 
@@ -432,7 +432,7 @@ def test_auditor_reads_and_downloads_only(page, live_server, app, make_user, bro
     assert page.url == f"{live_server}/documents/{doc_id}"
     expect(page.get_by_test_id("read-only-note")).to_be_visible()
     expect(page.get_by_test_id("read-only-note")).to_contain_text("read-only access")
-    expect(page.get_by_test_id("version-status-1")).to_have_text("Approved")
+    expect(page.get_by_test_id("version-status-1")).to_have_text("In force")
     expect(page.get_by_test_id("in-force")).to_contain_text("In force today: version v1")
     # Only approved versions are shown; no workflow control of any kind.
     expect(page.get_by_test_id("version-status-2")).to_have_count(0)

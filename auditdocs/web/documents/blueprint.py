@@ -13,7 +13,7 @@ from ...extensions import db
 from ...models import Document, DocumentReview, DocumentVersion
 from ...policy import current_scope
 from ...services import blobhealth
-from ...services.lifecycle import in_force
+from ...services.lifecycle import document_state, version_state
 from ...timeutil import local_today
 from ..errors import note_refusal
 from .forms import ApproveForm, ClausesForm, ReasonForm, ReviewForm, VersionForm
@@ -74,8 +74,10 @@ def detail_context(doc: Document, **forms: object) -> dict[str, Any]:
     versions = scope.visible_versions(doc)
     reviews = db.session.scalars(select(DocumentReview).where(DocumentReview.document_id == doc.id)
                                  .order_by(DocumentReview.reviewed_at.desc())).all()
+    state = document_state(doc, today)
     ctx: dict[str, Any] = {
-        "doc": doc, "versions": versions, "in_force": in_force(doc, today), "today": today,
+        "doc": doc, "versions": versions, "in_force": state.version if state.key == "in_force" else None,
+        "state": state, "version_states": {v.id: version_state(v, doc, today) for v in versions}, "today": today,
         "actions": scope.document_actions(doc, versions), "reviews": reviews,
         "failing": blobhealth.failing(v.sha256 for v in versions),
         "version_form": VersionForm(), "approve_form": ApproveForm(), "reason_form": ReasonForm(),

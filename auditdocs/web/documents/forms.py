@@ -173,7 +173,9 @@ class VersionForm(VersionFields):
 class ApproveForm(FlaskForm):
     """Approve a draft, optionally with an effective date in the future."""
 
-    effective_date = DateField(_l("Effective date"), validators=[Optional()])
+    effective_date = DateField(_l("Effective date"), validators=[Optional()],
+                               description=_l("Leave it empty for today. A later date keeps the version now in force "
+                                              "until that day."))
 
 
 class ReasonForm(FlaskForm):

@@ -13,6 +13,7 @@ from ...models import Document, User, document_clauses, text_index
 from ...models.documents import DOC_STATUSES, KINDS, REVIEW_ORDER
 from ...policy import current_scope
 from ...services.counts import Count, count_capped
+from ...services.lifecycle import document_state, has_version_in_force
 from ...timeutil import local_today
 from ..keyset import Keyset
 from ..params import int_or_none
@@ -27,6 +28,8 @@ SORTS: dict[str, Keyset] = {
     "newest": Keyset((Document.created_at, Document.id), Document.id, descending=True),
 }
 PER_PAGE = 25
+# The status filter, in the words the badges use: "active" is in force today, from effective dates.
+STATUS_FILTERS = ("draft", "approved_future", "active", "obsolete")
 
 
 def _mapped_to(clause_id: int, conditions: list[ColumnElement[bool]]) -> tuple[ColumnElement[bool], Count]:
@@ -53,7 +56,11 @@ def register_context(args: Mapping[str, str]) -> dict[str, Any]:
     conditions = [scope.document_condition()]
     if filters["kind"] in KINDS:
         conditions.append(Document.kind == filters["kind"])
-    if filters["status"] in DOC_STATUSES:
+    if filters["status"] == "active":  # in force today: the lifecycle's rule, not the stored status
+        conditions.append(has_version_in_force(today))
+    elif filters["status"] == "approved_future":
+        conditions += [Document.status == "active", ~has_version_in_force(today)]
+    elif filters["status"] in DOC_STATUSES:
         conditions.append(Document.status == filters["status"])
     if (owner_id := int_or_none(filters["owner"])) is not None:
         conditions.append(Document.owner_id == owner_id)
@@ -70,7 +77,7 @@ def register_context(args: Mapping[str, str]) -> dict[str, Any]:
     stmt = select(Document).where(*conditions)
     sort = filters["sort"] if filters["sort"] in SORTS else ("review" if filters["due"] == "1" else "code")
     stmt = stmt.options(
-        selectinload(Document.current_version), selectinload(Document.owner), selectinload(Document.clauses),
+        selectinload(Document.versions), selectinload(Document.owner), selectinload(Document.clauses),
         selectinload(Document.sites), selectinload(Document.processes))
     page = SORTS[sort].page(stmt, args, PER_PAGE, count)
     # Only owners of documents this user may see: a restricted document's owner is not listed to others. One probe
@@ -82,6 +89,6 @@ def register_context(args: Mapping[str, str]) -> dict[str, Any]:
     query_args: dict[str, Any] = {k: v for k, v in filters.items() if v}
     query_args.update(placement.args())  # ignored ids are not carried to the next page
     return {"page": page, "filters": filters, "sort": sort, "today": today, "owners": list(owners),
-            "placement": placement,
+            "placement": placement, "states": {d.id: document_state(d, today) for d in page.items},
             "clause_choices": choices, "bulk_form": bulk, "query_args": query_args,
-            "kinds": KINDS, "statuses": DOC_STATUSES, "may_register": scope.can("upload_documents")}
+            "kinds": KINDS, "statuses": STATUS_FILTERS, "may_register": scope.can("upload_documents")}

@@ -18,6 +18,7 @@ from ...models import Clause, Document, Standard, User
 from ...policy import current_scope
 from ...services import ServiceError, uploads
 from ...services import documents as svc
+from ...timeutil import local_today
 from ..errors import note_refusal
 from ..helpers import fmt_date
 from ..params import ints
@@ -108,9 +109,18 @@ def approve(doc_id: int, number: int) -> ResponseReturnValue:
     doc = document_or_404(doc_id)
     version = version_or_404(doc, number)
     form = ApproveForm()
+    today = local_today()
+
+    def approved(_result: object) -> str:
+        """Say when a future-dated approval takes effect: until then the previous version stays in force."""
+        if version.effective_date is not None and version.effective_date > today:
+            return str(_("Version %(label)s of %(code)s approved; it takes effect on %(when)s.", label=version.label,
+                         code=doc.code, when=fmt_date(version.effective_date)))
+        return str(_("Version %(label)s of %(code)s approved.", label=version.label, code=doc.code))
+
+    # An empty date means today, as the form says (not a date the uploader once proposed).
     return _act(doc, form, "approve_form",
-                lambda me: svc.approve(version, actor=me, effective_date=form.effective_date.data),
-                lambda _r: _("Version %(label)s of %(code)s approved.", label=version.label, code=doc.code))
+                lambda me: svc.approve(version, actor=me, effective_date=form.effective_date.data or today), approved)
 
 
 @bp.route("/<int:doc_id>/versions/<int:number>/reject", methods=["POST"])
