@@ -1,7 +1,7 @@
 """The document page in Spanish after a future-dated approval: the version in force and the one waiting, side by side.
 
 Jorge approves version 2 of a procedure for a later date in his browser (Spanish): version 1 stays "Vigente" and
-version 2 reads "Aprobada, entra en vigencia el …", with the page's in-force box saying the same.
+version 2 reads "Entra en vigencia el …", with the page's in-force box saying the same.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def test_a_future_dated_approval_shows_both_states_in_spanish(page, live_server,
         f"Se aprobó la versión v2 de PR-QA-005; entra en vigencia el {when}.")
     expect(page.get_by_test_id("doc-status")).to_have_text("Vigente")
     expect(page.get_by_test_id("version-status-1")).to_have_text("Vigente")
-    expect(page.get_by_test_id("version-status-2")).to_have_text(f"Aprobada, entra en vigencia el {when}")
+    expect(page.get_by_test_id("version-status-2")).to_have_text(f"Entra en vigencia el {when}")
     in_force = page.get_by_test_id("in-force")
     expect(in_force).to_contain_text("Vigente hoy: versión v1")
     expect(in_force).to_contain_text(
