@@ -261,7 +261,7 @@ class _Batch:
             return _Obj(label, visible=False)
         if version.revision_label:
             label = f"{code} {version.revision_label} (v{number})"
-        return _Obj(label, url_for("documents.detail", doc_id=doc.id) + f"#version-{number}")
+        return _Obj(label, url_for("documents.detail", doc_id=doc.id))
 
     def _user(self, oid: str) -> _Obj:
         user = self.users.get(int(oid)) if oid.isdigit() else None
@@ -306,7 +306,7 @@ class _Batch:
         if value is None or value == "" or value == []:
             return "—"
         if isinstance(value, bool):
-            return _("Yes") if value else _("No")
+            return str(_("Yes") if value else _("No"))
         if key in USER_FIELDS and isinstance(value, int):
             return self.user_name(value, str(value))
         if key == "size" and isinstance(value, int):
@@ -377,11 +377,8 @@ def describe(events: list[AuditEvent], scope: AccessScope) -> list[EventView]:
         entry = ACTIONS.get(ev.action)
         values = {"actor": actor.markup(), "object": obj.markup() if obj else Markup(""),
                   "action": ev.action}
-        if entry:
-            template = str(entry[2])
-        else:
-            template = str(GENERIC if obj else GENERIC_NO_OBJECT)
-        sentence = Markup(escape(template)) % values
+        template = str(entry[2]) if entry else str(GENERIC if obj else GENERIC_NO_OBJECT)
+        sentence = escape(template) % values  # the template is escaped; the values are escaped unless Markup
         withheld = obj is not None and not obj.visible
         out.append(EventView(ev, sentence, [] if withheld else _changes(batch, ev), withheld))
     return out

@@ -1,6 +1,6 @@
 """Controlled documents on the web: the register, the document page, uploads and the approval workflow."""
 
-from . import pages, workflow
+from . import pages, preview, workflow
 from .blueprint import bp
 
-__all__ = ["bp", "pages", "workflow"]
+__all__ = ["bp", "pages", "preview", "workflow"]
