@@ -31,6 +31,7 @@ from ..labels import (
     ROLE_LABELS,
     SESSION_END_LABELS,
     STATUS_LABELS,
+    VERSION_STATUS_LABELS,
 )
 from ..models import AuditEvent, Certificate, Document, DocumentVersion, Process, Site, Standard, User
 from ..models.documents import EVER_APPROVED
@@ -200,14 +201,14 @@ class _Batch:
                         user_ids.add(value)
         user_ids |= {int(i) for i in ids["user"] if i.isdigit()}
         self.users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
-        versions = {m["code"]: int(m["number"]) for i in ids["document_version"] if (m := _VERSION_ID.fullmatch(i))}
-        codes = ids["document"] | set(versions)
+        versions = [(m["code"], int(m["number"])) for i in ids["document_version"] if (m := _VERSION_ID.fullmatch(i))]
+        codes = ids["document"] | {code for code, _n in versions}
         self.docs = {d.code: d for d in db.session.scalars(select(Document).where(Document.code.in_(codes)))}
         self.visible_docs = set(db.session.scalars(
             scope.visible_document_ids().where(Document.id.in_([d.id for d in self.docs.values()]))))
         self.versions = {(v.document_id, v.number): v for v in db.session.scalars(select(DocumentVersion).where(
             DocumentVersion.document_id.in_([d.id for d in self.docs.values()]),
-            DocumentVersion.number.in_(set(versions.values()))))}
+            DocumentVersion.number.in_({n for _code, n in versions})))}
         self.sites = {str(s.id): s for s in db.session.scalars(select(Site).where(Site.id.in_(_ints(ids["site"]))))}
         self.processes = {str(p.id): p for p in db.session.scalars(
             select(Process).where(Process.id.in_(_ints(ids["process"]))))}
@@ -301,7 +302,7 @@ class _Batch:
         slug = self.standards.get(code)
         return _Obj(oid, url_for("clauses.detail", slug=slug, number=number) if slug else None)
 
-    def value(self, key: str, value: Any) -> str:
+    def value(self, key: str, value: Any, object_type: str = "") -> str:
         """A stored value as a person reads it: labels for codes, names for user ids, dates in their format."""
         if value is None or value == "" or value == []:
             return "—"
@@ -312,7 +313,8 @@ class _Batch:
         if key == "size" and isinstance(value, int):
             return fmt_size(value)
         if isinstance(value, str):
-            labels = VALUE_LABELS.get(key)
+            labels = VERSION_STATUS_LABELS if key == "status" and object_type == "document_version" else \
+                VALUE_LABELS.get(key)
             if labels and value in labels:
                 return str(labels[value])
             if _DAY.fullmatch(value):
@@ -364,8 +366,9 @@ def _moment(text: str) -> str:
 def _changes(batch: _Batch, ev: AuditEvent) -> list[FieldChange]:
     old, new = _load(ev.old_values) or {}, _load(ev.new_values) or {}
     keys = list(new) + [k for k in old if k not in new]
-    return [FieldChange(_field(k), batch.value(k, old[k]) if k in old else "", batch.value(k, new[k])
-                        if k in new else "") for k in keys]
+    kind = ev.object_type
+    return [FieldChange(_field(k), batch.value(k, old[k], kind) if k in old else "",
+                        batch.value(k, new[k], kind) if k in new else "") for k in keys]
 
 
 def describe(events: list[AuditEvent], scope: AccessScope) -> list[EventView]:
