@@ -111,7 +111,7 @@ FIELD_LABELS: dict[str, Any] = {
     "sites": _l("Sites"), "processes": _l("Processes"), "status": _l("Status"), "effective_date": _l("Effective date"),
     "current": _l("Version in force"), "superseded": _l("Superseded version"), "next_review_date": _l("Next review"),
     "reason": _l("Reason"), "note": _l("Note"), "number": _l("Version"), "label": _l("Revision"),
-    "filename": _l("File name"), "sha256": _l("SHA-256"), "size": _l("Size"), "mime": _l("File type"),
+    "filename": _l("File name"), "sha256": "SHA-256", "size": _l("Size"), "mime": _l("File type"),
     "document": _l("Document"), "role": _l("Role"), "active": _l("Active"), "email": _l("E-mail"), "name": _l("Name"),
     "access_until": _l("Access until"), "applicable": _l("Applicable"), "title_en": _l("Title (English)"),
     "title_es": _l("Title (Spanish)"), "description": _l("Description"),
