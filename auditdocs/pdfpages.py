@@ -73,8 +73,8 @@ def render(source: str, out_dir: Path, first: int, last: int, max_px: int, secon
         write_atomic(out_dir / "info.json", json.dumps({"pages": count, "error": None}).encode())
         rendered: list[int] = []
         for number in range(max(first, 1), min(last, count) + 1):
-            if time.monotonic() > deadline:
-                break
+            if rendered and time.monotonic() > deadline:
+                break  # at least one page per run: a page asked for alone is always drawn (or the parent kills us)
             target = out_dir / page_name(number)
             if target.exists():
                 rendered.append(number)
@@ -88,7 +88,7 @@ def render(source: str, out_dir: Path, first: int, last: int, max_px: int, secon
                     data = png(bitmap.width, bitmap.height, bitmap.stride, bytes(bitmap.buffer))
                 finally:
                     bitmap.close()
-            except pdfium.PdfiumError:
+            except (pdfium.PdfiumError, ValueError):
                 break  # a page that cannot be drawn: the ones before it are shown, the rest is left to the download
             finally:
                 page.close()

@@ -275,3 +275,29 @@ def test_the_permission_walk_covers_the_preview_routes(app):
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("documents.preview"):
             assert rule.methods - {"HEAD", "OPTIONS"} == {"GET"}  # a preview never writes evidence
+
+
+def test_past_the_time_budget_the_rest_of_the_pages_are_drawn_when_asked(app, client, rosa):
+    app.config["PREVIEW_TIME_BUDGET"] = 0.0  # each run draws one page and stops
+    doc_id = new_document(client, rosa.id, code="PR-PV-SLOW", content=make_pdf([(400, 400)] * 3))
+    body = client.get(f"/documents/{doc_id}/versions/1/preview").get_data(as_text=True)
+    assert len(IMG.findall(body)) == 3  # every page within the cap is offered
+    folder = cache_of(app, sha_of(app, doc_id))
+    assert sorted(p.name for p in folder.glob("page-*.png")) == ["page-0001.png"]
+    resp = Fetched(client, f"/documents/{doc_id}/versions/1/preview/page-3.png")
+    assert resp.status_code == 200 and png_size(resp.data) == (1200, 1200)  # 400 pt at three times at most
+    assert sorted(p.name for p in folder.glob("page-*.png")) == ["page-0001.png", "page-0003.png"]
+
+
+def test_a_renderer_that_hangs_is_killed_and_the_page_says_so(app, client, rosa, monkeypatch, tmp_path):
+    hanging = write(tmp_path / "hang.py", b"import time\ntime.sleep(60)\n")
+    monkeypatch.setattr(svc, "WORKER", hanging)
+    monkeypatch.setattr(svc, "KILL_GRACE", 0.5)
+    app.config["PREVIEW_TIME_BUDGET"] = 0.0
+    doc_id = new_document(client, rosa.id, code="PR-PV-HANG", content=make_pdf([(400, 400)]))
+    resp = client.get(f"/documents/{doc_id}/versions/1/preview")
+    assert resp.status_code == 200
+    body = resp.get_data(as_text=True)
+    assert "The preview took too long to prepare. Try again in a moment, or download the file." in body
+    assert f'href="/documents/{doc_id}/versions/1/download"' in body
+    assert not cache_of(app, sha_of(app, doc_id)).joinpath("info.json").exists()  # a timeout is not remembered
