@@ -233,7 +233,9 @@ class _Batch:
         if oid is None:
             return None
         handler = self._handlers().get(kind)
-        return handler(oid) if handler else _Obj(f"{kind} {oid}")
+        if handler:
+            return handler(oid)
+        return _Obj(oid if oid.startswith(f"{kind}:") else f"{kind} {oid}")  # records: "nonconformity:12#3"
 
     def _handlers(self) -> dict[str, Callable[[str], _Obj]]:
         return {"document": self._document, "document_version": self._version, "user": self._user,
