@@ -3,11 +3,13 @@ field table, the action and user filters as lists, and a page that costs the sam
 
 from __future__ import annotations
 
+import ast
 import csv
 import html
 import io
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +24,7 @@ from auditdocs.models.users import ADMIN, QUALITY_OFFICER
 from auditdocs.policy import CAPABILITIES
 from auditdocs.services import audit
 from auditdocs.services import documents as svc
+from auditdocs.web.audit_sentences import ACTIONS
 
 ROW = re.compile(r'<tr data-testid="event" data-seq="(\d+)" data-action="([^"]*)">(.*?)</tr>\s*'
                  r"(?=<tr data-testid|</tbody>\s*</table>\s*</div>)", re.S)
@@ -215,3 +218,36 @@ def test_a_page_costs_the_same_queries_for_few_events_as_for_many(app, client, p
         new_document(other, user.id, code=f"PR-N1-{n}")
     assert len(rows(client)) == 50
     assert queries("") == few
+
+
+def _recorded_actions() -> set[str]:
+    """Every action name the code passes to the trail as a literal (record, record_access, note, ACTION = ...)."""
+    found: set[str] = set()
+    root = Path(__file__).resolve().parent.parent / "auditdocs"
+
+    def literals(node: ast.AST) -> set[str]:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return {node.value}
+        if isinstance(node, ast.IfExp):
+            return literals(node.body) | literals(node.orelse)
+        return set()
+
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+                if name in {"record", "record_access"} and node.args:
+                    found |= literals(node.args[0])
+                found |= {v for kw in node.keywords if kw.arg == "action" for v in literals(kw.value)}
+            elif isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "ACTION" for t in node.targets):
+                found |= literals(node.value)
+    return {a for a in found if re.fullmatch(r"[a-z_]+\.[a-z_]+", a)}
+
+
+def test_every_action_the_code_records_has_a_sentence():
+    recorded = _recorded_actions()
+    assert {"version.approve", "version.preview", "record.revise", "auth.login_failed", "user.disable"} <= recorded
+    assert recorded - set(ACTIONS) == set()
+    # Actions named by f-strings or tuples in the code, checked by name.
+    assert {f"{kind}.update" for kind in ("site", "process")} | {"access.not_found", "access.forbidden"} <= set(
+        ACTIONS)
