@@ -169,6 +169,11 @@ class EventView:
     changes: list[FieldChange] = field(default_factory=list)
     withheld: bool = False
 
+    @property
+    def has_before(self) -> bool:
+        """A creation or an access has no "before": its table shows the values only."""
+        return any(c.before for c in self.changes)
+
 
 @dataclass
 class _Obj:
