@@ -301,3 +301,33 @@ def test_a_renderer_that_hangs_is_killed_and_the_page_says_so(app, client, rosa,
     assert "The preview took too long to prepare. Try again in a moment, or download the file." in body
     assert f'href="/documents/{doc_id}/versions/1/download"' in body
     assert not cache_of(app, sha_of(app, doc_id)).joinpath("info.json").exists()  # a timeout is not remembered
+
+
+def password_protected_pdf() -> bytes:
+    """A one-page PDF under the standard security handler whose user password is not empty: nothing opens it
+    without the password (the O and U entries match no empty password)."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+               b"<< /Filter /Standard /V 1 /R 2 /O <" + b"11" * 32 + b"> /U <" + b"22" * 32 + b"> /P -4 >>"]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n%s\nendobj\n" % (number, body))
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R /Encrypt 4 0 R /ID [<%s> <%s>] >>\nstartxref\n%d\n%%%%EOF\n"
+              % (len(objects) + 1, b"ab" * 16, b"ab" * 16, xref))
+    return out.getvalue()
+
+
+def test_a_password_protected_pdf_says_so_and_offers_the_download(app, client, rosa):
+    doc_id = new_document(client, rosa.id, code="PR-PV-LOCK", content=password_protected_pdf(), filename="clave.pdf")
+    resp = client.get(f"/documents/{doc_id}/versions/1/preview")
+    assert resp.status_code == 200
+    body = resp.get_data(as_text=True)
+    assert "This PDF is protected with a password and cannot be previewed." in body
+    assert f'href="/documents/{doc_id}/versions/1/download"' in body and not IMG.findall(body)
