@@ -13,12 +13,14 @@ from sqlalchemy import Select, select
 
 from ..extensions import db
 from ..labels import COUNTER_LABELS
-from ..models import AuditEvent
+from ..models import AuditEvent, User
+from ..policy import current_scope
 from ..services import security
 from ..services.audit import head
 from ..timeutil import org_tz, utc_text
+from .audit_sentences import action_choices, describe
 from .keyset import Keyset
-from .params import plausible_date
+from .params import int_or_none, plausible_date
 from .security import require
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -38,7 +40,11 @@ def _date(value: str | None) -> date | None:
 def _filtered(args: Mapping[str, str]) -> tuple[Select[AuditEvent], dict[str, str]]:
     f = {k: (args.get(k) or "").strip()[:100] for k in ("user", "object", "action", "start", "end")}
     stmt = select(AuditEvent)
-    if f["user"]:
+    if f["user"] == NO_ACCOUNT:
+        stmt = stmt.where(AuditEvent.actor_id.is_(None))
+    elif (user_id := int_or_none(f["user"])) is not None:
+        stmt = stmt.where(AuditEvent.actor_id == user_id)
+    elif f["user"]:  # older links and scripts: part of the e-mail or label recorded as the actor
         stmt = stmt.where(AuditEvent.actor_label.ilike(f"%{f['user']}%"))
     if f["object"]:
         stmt = stmt.where(AuditEvent.object_id.ilike(f"%{f['object']}%"))
@@ -55,6 +61,7 @@ def _filtered(args: Mapping[str, str]) -> tuple[Select[AuditEvent], dict[str, st
     return stmt, f
 
 
+NO_ACCOUNT = "none"  # the user filter's choice for events without an account: the system, the CLI, failed logins
 NEWEST_FIRST = Keyset((AuditEvent.seq,), AuditEvent.seq, descending=True)
 
 
@@ -65,7 +72,10 @@ def log() -> ResponseReturnValue:
     stmt, filters = _filtered(request.args)
     page = NEWEST_FIRST.page(stmt, request.args, PER_PAGE)
     seq, digest = head()
-    return render_template("audit/log.html", page=page, filters=filters, head_seq=seq, head_hash=digest,
+    users = db.session.execute(select(User.id, User.name, User.email).order_by(User.name, User.id)).all()
+    return render_template("audit/log.html", page=page, rows=describe(page.items, current_scope()),
+                           action_groups=action_choices(filters["action"]), users=users, no_account=NO_ACCOUNT,
+                           filters=filters, head_seq=seq, head_hash=digest,
                            query_args={k: v for k, v in filters.items() if v}, counters=security.recent_counters(),
                            counter_labels=COUNTER_LABELS)
 
