@@ -81,6 +81,11 @@ ACTIONS: dict[str, tuple[str, Any, Any]] = {
     "user.password": ("users", _l("Password set"), _l("%(actor)s set a new password for %(object)s")),
     "user.access_until": ("users", _l("Access period changed"),
                           _l("%(actor)s changed the access period of %(object)s")),
+    "user.update": ("users", _l("Account details edited"), _l("%(actor)s edited the name or e-mail of %(object)s")),
+    "user.password_reset": ("users", _l("Password reset"), _l("%(actor)s reset the password of %(object)s")),
+    "user.must_change_password": ("users", _l("Password change required"),
+                                  _l("%(actor)s changed whether %(object)s must choose a new password")),
+    "user.password_change": ("users", _l("Own password changed"), _l("%(actor)s changed their own password")),
     "auth.login": ("users", _l("Logged in"), _l("%(actor)s logged in")),
     "auth.logout": ("users", _l("Logged out"), _l("%(actor)s logged out")),
     "auth.session_end": ("users", _l("Session ended"), _l("%(actor)s ended a session of %(object)s")),
@@ -113,6 +118,8 @@ FIELD_LABELS: dict[str, Any] = {
     "reason": _l("Reason"), "note": _l("Note"), "number": _l("Version"), "label": _l("Revision"),
     "filename": _l("File name"), "sha256": "SHA-256", "size": _l("Size"), "mime": _l("File type"),
     "document": _l("Document"), "role": _l("Role"), "active": _l("Active"), "email": _l("E-mail"), "name": _l("Name"),
+    "must_change_password": _l("Must choose a new password"), "delivery": _l("Delivered by"),
+    "after_reset": _l("After a reset"),
     "access_until": _l("Access until"), "applicable": _l("Applicable"), "title_en": _l("Title (English)"),
     "title_es": _l("Title (Spanish)"), "description": _l("Description"),
     "review_interval_months": _l("Review interval (months)"), "retention_years": _l("Retention (years)"),
@@ -127,6 +134,7 @@ FIELD_LABELS: dict[str, Any] = {
 VALUE_LABELS: dict[str, Mapping[str, Any]] = {
     "kind": KIND_LABELS, "language": LANGUAGE_LABELS, "confidentiality": CONFIDENTIALITY_LABELS, "role": ROLE_LABELS,
     "status": STATUS_LABELS, "reason": SESSION_END_LABELS,
+    "delivery": {"e-mail": _l("E-mail"), "shown once": _l("Shown once on the screen")},
 }
 USER_FIELDS = frozenset({"owner_id", "responsible_id"})
 _DAY = re.compile(r"\d{4}-\d\d-\d\d")
