@@ -4,13 +4,14 @@ form refused by the server points at its fields."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
 from auditdocs.db import write_transaction
-from auditdocs.demo import create_demo
+from auditdocs.demo import DEMO_USERS, create_demo
 from auditdocs.extensions import db
 
 pytestmark = pytest.mark.sqlite_only
@@ -48,9 +49,10 @@ def _spanish(page: Any) -> None:
 def test_spanish_header_fits_at_1280_for_every_role(app, live_server, page, browser_login, make_user, role):
     _seed(app)
     page.set_viewport_size({"width": 1280, "height": 800})
-    browser_login(page, live_server, make_user(role))
+    longest = max((name for _email, name, r in DEMO_USERS if r == role), key=len)  # "Carmen Quispe (Administración)"
+    browser_login(page, live_server, make_user(role, name=longest + " de los Ríos"))
     _spanish(page)
-    for path in ("/", "/documents/", "/clauses/"):
+    for path in ("/", "/documents/", "/clauses/", "/account/sessions"):
         page.goto(live_server + path)
         expect(page.locator("#nav")).to_be_visible()  # the menu is open at this width, not behind the toggler
         assert page.evaluate(NAV_LINES) == 1, f"{role} {path}: the Spanish menu wraps to more than one line"
@@ -58,6 +60,14 @@ def test_spanish_header_fits_at_1280_for_every_role(app, live_server, page, brow
         assert page.evaluate(OVERFLOW) <= 0, f"{role} {path}: the page scrolls sideways at 1280 px"
         expect(page.get_by_test_id("whoami")).to_be_visible()
         expect(page.get_by_test_id("lang-en")).to_be_visible()
+    # What does not fit is one click away, under "Más".
+    page.get_by_test_id("nav-more").click()
+    more = page.locator("#nav .dropdown-menu")
+    expect(more).to_be_visible()
+    if role == "admin":
+        with page.expect_navigation():
+            more.get_by_role("link", name="Usuarios").click()
+        expect(page.get_by_test_id("nav-more")).to_have_class(re.compile(r"\bactive\b"))
 
 
 TABLE_PAGES = {  # path -> the table's test id (or a CSS selector)
