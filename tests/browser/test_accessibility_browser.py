@@ -38,7 +38,7 @@ RUN_AXE = """async (tags) => {
   const result = await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
   return result.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
                                         targets: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
-                                        why: (v.nodes[0].failureSummary || "").split("\\n").slice(1, 2).join("").trim()}));
+                                        why: (v.nodes[0].failureSummary || "").split("\\n")[1] || ""}));
 }"""
 
 
@@ -136,7 +136,8 @@ def _report(found: Found) -> str:
     """One line per violation and target, with the pages (role/language path) where it occurs."""
     lines = [f"{len(found)} serious or critical axe violation(s) (WCAG 2.1 A/AA):"]
     for issue, where in sorted(found.items()):
-        lines.append(f"- {issue}\n    on {len(where)} page(s): {', '.join(where[:6])}{' ...' if len(where) > 6 else ''}")
+        pages = ", ".join(where[:6]) + (" ..." if len(where) > 6 else "")
+        lines.append(f"- {issue}\n    on {len(where)} page(s): {pages}")
     return "\n".join(lines)
 
 

@@ -27,7 +27,8 @@ NAV_LINES = """() => {
 NAV_CLIPPED = """() => {
   const bar = document.querySelector('nav.navbar').getBoundingClientRect();
   return [...document.querySelectorAll('nav.navbar a, nav.navbar button')].filter((el) => el.offsetParent !== null)
-    .filter((el) => { const r = el.getBoundingClientRect(); return r.right > bar.right + 0.5 || r.left < bar.left - 0.5; })
+    .filter((el) => { const r = el.getBoundingClientRect();
+                      return r.right > bar.right + 0.5 || r.left < bar.left - 0.5; })
     .map((el) => el.textContent.trim());
 }"""
 
