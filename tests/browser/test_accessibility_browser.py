@@ -159,6 +159,21 @@ def _walk(page: Any, live_server: str, rules: list[Any], samples: dict[tuple[str
     return sorted(seen)
 
 
+def _check_states(page: Any, live_server: str, label: str, found: Found, console_errors: Any) -> None:
+    """What a plain GET does not show: the header's "More" menu open, and a form refused with its error summary."""
+    page.goto(f"{live_server}/")
+    page.get_by_test_id("nav-more").click()
+    page.locator("#nav .dropdown-menu.show").wait_for()
+    _check(page, f"{label} / (More menu open)", found)
+    if page.request.get(f"{live_server}/admin/users/new").status == 200:
+        console_errors.allow(r"status of 400 .*/admin/users/new")  # the refusal is the point
+        page.goto(f"{live_server}/admin/users/new")
+        with page.expect_navigation():
+            page.locator("main form button[type=submit]").click()
+        page.get_by_test_id("error-summary").wait_for()
+        _check(page, f"{label} /admin/users/new (refused, error summary)", found)
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_no_serious_accessibility_violation_on_any_page(app, live_server, browser, browser_login, make_user,
                                                          console_errors, role):
@@ -184,6 +199,7 @@ def test_no_serious_accessibility_violation_on_any_page(app, live_server, browse
                 page.get_by_test_id(f"lang-{lang}").click()
             assert page.evaluate("document.documentElement.lang") == lang
             checked[lang] = _walk(page, live_server, rules, samples, f"{role}/{lang}", found)
+            _check_states(page, live_server, f"{role}/{lang}", found, console_errors)
         finally:
             context.close()
 
