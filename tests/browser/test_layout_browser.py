@@ -115,3 +115,25 @@ def test_tables_are_usable_on_a_390_px_phone(app, live_server, page, browser_log
             scrolled += 1
             assert state["left"] >= -1 and state["right"] >= 0, f"{path}: the key column scrolled out of view: {state}"
     assert scrolled >= 4, "the check must have met tables wider than a phone"
+
+
+def test_a_refused_form_leads_to_its_fields_in_spanish(app, live_server, page, browser_login, make_user,
+                                                       console_errors):
+    console_errors.allow(r"status of 400 .*/admin/users/new")  # the refusal is the point
+    browser_login(page, live_server, make_user("admin"))
+    _spanish(page)
+    page.goto(f"{live_server}/admin/users/new")
+    expect(page.get_by_test_id("required-legend")).to_have_text(
+        "Los campos marcados con un asterisco (*) son obligatorios.")
+    page.fill("#email", "rosa@example.org")
+    page.fill("#password", "una-clave-bastante-larga")
+    page.fill("#confirm", "otra-clave-distinta-123")
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+    summary = page.get_by_test_id("error-summary")
+    expect(summary).to_be_focused()  # read first
+    expect(summary.locator("h2")).to_have_text("Corrija 2 campos")
+    expect(page.locator("#name")).to_have_attribute("aria-invalid", "true")
+    summary.get_by_role("link", name=re.compile("^Repita la contraseña: Las contraseñas no coinciden")).click()
+    expect(page.locator("#confirm")).to_be_focused()
+    expect(page.locator("#confirm")).to_have_accessible_description(re.compile("."))
