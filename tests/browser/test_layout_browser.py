@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+from test_accessibility_browser import AXE, Found, _check, _report
 
 from auditdocs.db import write_transaction
 from auditdocs.demo import DEMO_USERS, create_demo
@@ -102,9 +103,12 @@ def test_tables_are_usable_on_a_390_px_phone(app, live_server, page, browser_log
     browser_login(page, live_server, make_user("admin"))  # at the desktop size, where the login helper looks
     _spanish(page)
     page.set_viewport_size({"width": 390, "height": 844})
+    page.context.add_init_script(path=str(AXE))  # and axe on the phone layout too
     scrolled = 0
+    found: Found = {}
     for path, selector in TABLE_PAGES.items():
         page.goto(live_server + path)
+        _check(page, f"admin/es 390px {path}", found)
         table = page.locator(selector).first
         expect(table).to_be_attached()
         assert page.evaluate(OVERFLOW) <= 0, f"{path}: the page itself scrolls sideways at 390 px"
@@ -115,6 +119,7 @@ def test_tables_are_usable_on_a_390_px_phone(app, live_server, page, browser_log
             scrolled += 1
             assert state["left"] >= -1 and state["right"] >= 0, f"{path}: the key column scrolled out of view: {state}"
     assert scrolled >= 4, "the check must have met tables wider than a phone"
+    assert not found, _report(found)
 
 
 def test_a_refused_form_leads_to_its_fields_in_spanish(app, live_server, page, browser_login, make_user,
