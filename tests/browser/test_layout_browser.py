@@ -106,6 +106,13 @@ def test_tables_are_usable_on_a_390_px_phone(app, live_server, page, browser_log
     page.context.add_init_script(path=str(AXE))  # and axe on the phone layout too
     scrolled = 0
     found: Found = {}
+    page.goto(live_server + "/")  # the header folded behind its toggler, opened, with "Más" open too
+    page.locator("button.navbar-toggler").click()
+    expect(page.locator("#nav")).to_be_visible()
+    page.get_by_test_id("nav-more").click()
+    expect(page.locator("#nav .dropdown-menu")).to_be_visible()
+    assert page.evaluate(OVERFLOW) <= 0, "the open phone menu makes the page scroll sideways"
+    _check(page, "admin/es 390px / (menu open)", found)
     for path, selector in TABLE_PAGES.items():
         page.goto(live_server + path)
         _check(page, f"admin/es 390px {path}", found)
