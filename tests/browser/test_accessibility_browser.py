@@ -160,7 +160,12 @@ def _walk(page: Any, live_server: str, rules: list[Any], samples: dict[tuple[str
 
 
 def _check_states(page: Any, live_server: str, label: str, found: Found, console_errors: Any) -> None:
-    """What a plain GET does not show: the header's "More" menu open, and a form refused with its error summary."""
+    """What a plain GET does not show: the header's "More" menu open, the error page, and a form refused with its
+    error summary."""
+    console_errors.allow(r"status of 404 .*/no-such-page")
+    page.goto(f"{live_server}/no-such-page")
+    page.get_by_test_id("error-page").wait_for()
+    _check(page, f"{label} /no-such-page (404)", found)
     page.goto(f"{live_server}/")
     page.get_by_test_id("nav-more").click()
     page.locator("#nav .dropdown-menu.show").wait_for()
