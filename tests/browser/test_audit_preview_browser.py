@@ -69,6 +69,7 @@ def test_the_administrator_reads_the_log_as_sentences_and_filters_it(page, app, 
                            approver_id=jorge.id)
     browser_login(page, live_server, admin)
 
+    page.get_by_test_id("nav-more").click()  # the header keeps the first areas; the log is under "Más"
     with page.expect_navigation():
         page.get_by_role("link", name="Bitácora de auditoría").click()
     sentences = page.get_by_test_id("sentence")
@@ -94,3 +95,4 @@ def test_the_administrator_reads_the_log_as_sentences_and_filters_it(page, app, 
     with page.expect_navigation():
         page.get_by_role("link", name="PR-QA-001 v1").first.click()
     assert page.url == f"{live_server}/documents/{doc_id}"
+    page.wait_for_load_state("networkidle")  # the icon request too, before the server stops
