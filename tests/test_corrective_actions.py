@@ -128,6 +128,22 @@ def test_not_effective_reopens_until_a_new_action_is_raised(app, people):
     assert state(app, nc) == ("closed", False, ["not_effective", "effective"])
 
 
+def test_a_cancelled_replacement_does_not_answer_a_failed_action(app, people):
+    nc = raise_nc(app, people["quality"])
+    done = add_action(app, people["quality"], nc, people["owner"])
+    implemented(app, people["owner"], done)
+    _checked(app, people, done)
+    failed = add_action(app, people["quality"], nc, people["owner"])
+    implemented(app, people["owner"], failed)
+    _checked(app, people, failed, effective=False)
+    replacement = add_action(app, people["quality"], nc, people["owner"])
+    assert state(app, nc) == ("in_progress", False, ["effective", "not_effective", "planned"])
+    act(app, people["quality"], replacement, actions.cancel_action, reason="Se replanteará")
+    assert state(app, nc) == ("open", True, ["effective", "not_effective", "cancelled"])
+    with pytest.raises(ServiceError, match="raise a new action"):
+        on_nc(app, people["compliance"], nc, close_nonconformity, today=LATER, note=None)
+
+
 def test_cancel_needs_a_reason_and_compliance_or_quality_staff(app, people):
     nc = raise_nc(app, people["quality"])
     action = add_action(app, people["quality"], nc, people["owner"])
