@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import cli, events
 from .db import configure_engine, guard_session
 from .extensions import csrf, db, login_manager, migrate
-from .services import mail
+from .services import mail, nc_tasks
 from .storage import BlobStore
 from .web import account, audit_log, auth, clauses, documents, main, org, programme, sampling, tasks, users
 from .web.errors import init_errors
@@ -58,6 +58,7 @@ def create_app(config_class: type | None = None, overrides: dict[str, Any] | Non
     register_template_helpers(app)
     register_commands(app)
     register_notifications(app)
+    register_records()
     return app
 
 
@@ -130,6 +131,11 @@ def register_template_helpers(app: Flask) -> None:
 def register_notifications(app: Flask) -> None:
     """E-mail that follows committed changes (approval requests); sends nothing while no SMTP host is set."""
     events.subscribe(app, mail.on_changes)
+
+
+def register_records() -> None:
+    """Nonconformities' task sources and site signal join the shared registries (idempotent)."""
+    nc_tasks.register()
 
 
 def register_commands(app: Flask) -> None:

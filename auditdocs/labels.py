@@ -40,5 +40,45 @@ SESSION_END_LABELS = {
     "ended": _l("Ended by you or an administrator"), "revoked": _l("Ended: the account changed"),
 }
 
-__all__ = ["CONFIDENTIALITY_LABELS", "COUNTER_LABELS", "DI_LABELS", "KIND_LABELS", "LANGUAGE_LABELS", "ROLE_LABELS",
-           "SESSION_END_LABELS", "STATUS_LABELS", "VERSION_STATUS_LABELS"]
+# Nonconformities and corrective actions (models/records.py).
+NC_SOURCE_LABELS = {
+    "internal_audit": _l("Internal audit"), "external_audit": _l("External audit"),
+    "complaint": _l("Complaint from a citizen or customer"), "process_monitoring": _l("Process monitoring"),
+    "management_review": _l("Management review"), "anti_bribery_concern": _l("Anti-bribery concern or report"),
+    "other": _l("Other"),
+}
+NC_GRADE_LABELS = {
+    "major": _l("Major nonconformity"), "minor": _l("Minor nonconformity"), "observation": _l("Observation"),
+    "improvement_opportunity": _l("Opportunity for improvement"),
+}
+NC_STATUS_LABELS = {"open": _l("Open"), "in_progress": _l("Actions in progress"), "closed": _l("Closed"),
+                    "not_closed": _l("Not closed")}
+ROOT_CAUSE_METHOD_LABELS = {"five_whys": _l("5 whys"), "ishikawa": _l("Ishikawa (cause and effect)"),
+                            "other": _l("Other")}
+ISHIKAWA_CATEGORY_LABELS = {
+    "people": _l("People"), "methods": _l("Methods"), "machines": _l("Machines and equipment"),
+    "materials": _l("Materials"), "measurement": _l("Measurement"), "environment": _l("Environment"),
+    "management": _l("Management"),
+}
+ACTION_STATUS_LABELS = {
+    "planned": _l("Planned"), "in_progress": _l("In progress"), "implemented": _l("Implemented"),
+    "effective": _l("Effective"), "not_effective": _l("Not effective"), "cancelled": _l("Cancelled"),
+}
+
+__all__ = [
+    "ACTION_STATUS_LABELS",
+    "CONFIDENTIALITY_LABELS",
+    "COUNTER_LABELS",
+    "DI_LABELS",
+    "ISHIKAWA_CATEGORY_LABELS",
+    "KIND_LABELS",
+    "LANGUAGE_LABELS",
+    "NC_GRADE_LABELS",
+    "NC_SOURCE_LABELS",
+    "NC_STATUS_LABELS",
+    "ROLE_LABELS",
+    "ROOT_CAUSE_METHOD_LABELS",
+    "SESSION_END_LABELS",
+    "STATUS_LABELS",
+    "VERSION_STATUS_LABELS",
+]

@@ -17,7 +17,7 @@ from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
 
 from .db import SCOPE_KEY
-from .models import Document, DocumentVersion, Revisioned, User, document_shares
+from .models import CorrectiveAction, Document, DocumentVersion, Nonconformity, Revisioned, User, document_shares
 from .models.documents import EVER_APPROVED
 from .models.users import ADMIN, AUDITOR, COMPLIANCE_OFFICER, QUALITY_OFFICER
 
@@ -34,6 +34,13 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     # The site tree and process map, and the certification scope, certificates and audit programme.
     "manage_org": frozenset({ADMIN, QUALITY_OFFICER}),
     "manage_programme": frozenset({ADMIN, QUALITY_OFFICER, COMPLIANCE_OFFICER}),
+    # Nonconformities and corrective actions: everyone signed in reads them (auditors too, never writing); staff
+    # record them and do the actions; only compliance and quality officers close, reopen and cancel (issue 11).
+    "see_nonconformities": frozenset({ADMIN, QUALITY_OFFICER, COMPLIANCE_OFFICER, AUDITOR}),
+    "record_nonconformities": frozenset({ADMIN, QUALITY_OFFICER, COMPLIANCE_OFFICER}),
+    "check_effectiveness": frozenset({ADMIN, QUALITY_OFFICER, COMPLIANCE_OFFICER}),
+    "close_nonconformities": frozenset({QUALITY_OFFICER, COMPLIANCE_OFFICER}),
+    "cancel_actions": frozenset({QUALITY_OFFICER, COMPLIANCE_OFFICER}),
 }
 # External auditors read approved evidence only, change nothing, and what they open is recorded.
 READ_ONLY_ROLES = frozenset({AUDITOR})
@@ -190,6 +197,49 @@ class AccessScope:
     def refuse_edit_record(self, record: Revisioned) -> Refusal:
         """Saving a structured record or attaching evidence to it: the capability its type names."""
         return None if self.can(type(record).__edit_capability__) else _l("Your role cannot change this record.")
+
+    # -- nonconformities and corrective actions: role rules here, state rules in the services ----------------------
+
+    def nonconformity_condition(self) -> ColumnElement[bool]:
+        """SQL condition on Nonconformity for the ones this scope sees: all of them, for anyone who reads records."""
+        return true() if self.can("see_nonconformities") else false()
+
+    def sees_nonconformity(self, _nc: Nonconformity) -> bool:
+        """Object-level form of nonconformity_condition."""
+        return self.can("see_nonconformities")
+
+    def refuse_record_nonconformity(self) -> Refusal:
+        """Raising a nonconformity, editing it, raising its actions, attaching evidence."""
+        return None if self.can("record_nonconformities") and not self.read_only else _l(
+            "Your role cannot record nonconformities.")
+
+    def refuse_close_nonconformity(self, _nc: Nonconformity) -> Refusal:
+        """Closing and reopening: compliance and quality officers only."""
+        return None if self.can("close_nonconformities") else _l(
+            "Only compliance and quality officers close or reopen nonconformities.")
+
+    def refuse_work_action(self, action: CorrectiveAction) -> Refusal:
+        """Editing, starting and implementing an action: its owner or anyone who records nonconformities."""
+        if self.user_id is not None and action.owner_id == self.user_id and not self.read_only:
+            return None
+        return self.refuse_record_nonconformity()
+
+    def refuse_cancel_action(self, _action: CorrectiveAction) -> Refusal:
+        """Cancelling an action: compliance and quality officers only."""
+        return None if self.can("cancel_actions") else _l(
+            "Only compliance and quality officers cancel corrective actions.")
+
+    def refuse_check_action(self, action: CorrectiveAction) -> Refusal:
+        """Recording the effectiveness check: the named checker, or when none is named anyone who checks
+        effectiveness; never the action's owner (segregation of duties)."""
+        if not self.can("check_effectiveness"):
+            return _l("Your role cannot check the effectiveness of corrective actions.")
+        if action.owner_id == self.user_id:
+            return _l("Segregation of duties: the effectiveness of an action must be checked by someone other than "
+                      "its owner.")
+        if action.checker_id is not None and action.checker_id != self.user_id:
+            return _l("This effectiveness check is assigned to someone else.")
+        return None
 
     # -- what a page offers ----------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from .blobhealth import BlobFailure
 from .documents import Document, DocumentReview, DocumentVersion, document_clauses, document_shares
 from .org import Process, Site, document_processes, document_sites
 from .programme import Audit, AuditSite, Certificate, Scope
+from .records import CorrectiveAction, Nonconformity, RecordCounter, nonconformity_clauses, nonconformity_documents
 from .revisions import RecordRevision, Revisioned
 from .security import LoginFailure, SecurityCounter, UserSession
 from .standards import Clause, CrossMap, Standard
@@ -20,12 +21,15 @@ __all__ = [
     "BlobFailure",
     "Certificate",
     "Clause",
+    "CorrectiveAction",
     "CrossMap",
     "Document",
     "DocumentReview",
     "DocumentVersion",
     "LoginFailure",
+    "Nonconformity",
     "Process",
+    "RecordCounter",
     "RecordRevision",
     "Revisioned",
     "Scope",
@@ -38,4 +42,6 @@ __all__ = [
     "document_processes",
     "document_shares",
     "document_sites",
+    "nonconformity_clauses",
+    "nonconformity_documents",
 ]

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 APPEND_ONLY_TABLES = ("audit_events", "attachments", "record_revisions")
 NO_DELETE_TABLES = ("users", "documents", "document_versions", "document_reviews", "sites", "processes", "scopes",
-                    "certificates", "audits")
+                    "certificates", "audits", "nonconformities", "corrective_actions", "record_counters")
 IMMUTABLE_COLUMNS = {
     "document_versions": ("document_id", "number", "sha256", "size", "original_filename", "mime_type",
                           "uploaded_by_id", "uploaded_at"),
