@@ -250,6 +250,25 @@ def _organisation_rows(app: Flask, user_id: int) -> None:
         db.session.flush()
         db.session.add(Audit(certificate_id=cert.id, audit_type="initial", planned_start=date(2026, 1, 1),
                              auditing_body="Body", created_by_id=user_id))
+    _record_rows(app, user_id)
+
+
+def _record_rows(app: Flask, user_id: int) -> None:
+    """A nonconformity with an action, through the services (migration 0010's protected tables)."""
+    from datetime import date
+
+    from auditdocs.models import Nonconformity, User
+    from auditdocs.services import actions, nonconformities
+
+    day = date(2026, 3, 2)
+    with app.app_context(), write_transaction():
+        actor = db.session.get(User, user_id)
+        assert actor is not None
+        nc = nonconformities.create_nonconformity(nonconformities.NcInput(
+            title="Acta sin firma", description="El acta de la reunión no está firmada.", source="other",
+            grade="minor", detected_on=day, detected_by_name="Auditor"), actor=actor, today=day)
+        actions.add_action(db.session.get(Nonconformity, nc.id), actions.ActionInput(  # type: ignore[arg-type]
+            "Firmar el acta", user_id, day), actor=actor, today=day)
 
 
 IMMUTABLE_CHANGES = {
