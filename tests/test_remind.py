@@ -11,13 +11,14 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from flask import url_for
 from records_support import act, add_action, implemented, raise_nc
 from smtp_box import Mailbox, free_port, smtp_config, smtp_server
 from sqlalchemy import select
 
 from auditdocs.db import write_transaction
 from auditdocs.extensions import db
-from auditdocs.models import AuditEvent, User
+from auditdocs.models import AuditEvent, CorrectiveAction, User
 from auditdocs.services import actions
 from auditdocs.timeutil import local_today
 
@@ -179,3 +180,16 @@ def test_the_audit_log_reads_the_reminder(app, client, runner, box, plan, login_
     sentences = [re.sub(r"<[^>]+>", "", s) for s in re.findall(r'data-testid="sentence">(.*?)</span>', page)]
     assert ("The command line e-mailed Rosa Huamán a reminder of their overdue and soon-due corrective actions"
             in sentences)
+
+
+def test_digests_link_each_action_when_the_base_url_is_set(app, runner, box, plan):
+    if "nonconformities.detail" not in app.view_functions:
+        pytest.skip("the register's pages (nonconformities.detail) are not in this build")
+    app.config.update({**smtp_config(box), "BASE_URL": "https://docs.example.org"})
+    assert runner.invoke(args=["remind"]).exit_code == 0
+    with app.test_request_context(base_url="https://docs.example.org"):
+        with app.app_context():
+            nc_id = db.session.get_one(CorrectiveAction, plan["overdue"]).nonconformity_id
+        link = url_for("nonconformities.detail", nc_id=nc_id, _external=True)
+    (rosa,) = box.to("rosa@example.org")
+    assert f"{link}#action-{plan['overdue']}" in rosa.body
