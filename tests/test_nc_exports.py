@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.worksheet._writer import ALL_TEMP_FILES
 from records_support import DAY, add_action, clause_id, implemented, raise_nc
 
 from auditdocs.db import write_transaction
@@ -293,6 +294,7 @@ def test_a_failure_midway_leaves_the_previous_file_whole(app, runner, out_dir, m
     spec = exports.Register(kind="gifts", title="Gifts", columns=lambda _d: [Column("what", "What", lambda r: r[0])],
                             rows=rows, count=lambda *_a: 2, cli_filters=lambda status, site: None)
     monkeypatch.setitem(exports.KINDS, "gifts", spec)
+    openpyxl_temp = list(ALL_TEMP_FILES)
     for fmt in ("csv", "xlsx"):
         out = out_dir / f"gifts.{fmt}"
         out.write_bytes(b"previous export")
@@ -300,6 +302,7 @@ def test_a_failure_midway_leaves_the_previous_file_whole(app, runner, out_dir, m
         assert result.exit_code != 0
         assert out.read_bytes() == b"previous export"
     assert sorted(p.name for p in out_dir.iterdir()) == ["gifts.csv", "gifts.xlsx"]
+    assert list(ALL_TEMP_FILES) == openpyxl_temp  # openpyxl's own temporary sheet file is gone too
 
 
 def test_the_bom_and_dated_names(app):

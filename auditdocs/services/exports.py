@@ -15,6 +15,7 @@ written as plain digits or ISO dates in CSV, which no spreadsheet runs as a form
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -170,15 +171,30 @@ def write_xlsx(columns: Sequence[Column[R]], rows: Iterable[R], target: str | IO
     sheet.freeze_panes = "A2"
     sheet.append([_xlsx_cell(sheet, h) for h in (str(c.header) for c in columns)])
     pending = 0
-    for row in rows:
-        sheet.append([_xlsx_cell(sheet, c.value(row)) for c in columns])
-        pending += 1
-        if progress and pending >= CSV_CHUNK_ROWS:
-            progress(pending)
-            pending = 0
+    try:
+        for row in rows:
+            sheet.append([_xlsx_cell(sheet, c.value(row)) for c in columns])
+            pending += 1
+            if progress and pending >= CSV_CHUNK_ROWS:
+                progress(pending)
+                pending = 0
+    except BaseException:
+        _discard(sheet)
+        raise
     book.save(target)
     if progress and pending:
         progress(pending)
+
+
+def _discard(sheet: Any) -> None:
+    """A workbook that will not be saved: finish its sheet and remove openpyxl's temporary file for it now, rather
+    than leave both to the garbage collector (openpyxl offers no public way; these are its own save steps)."""
+    with contextlib.suppress(Exception):
+        sheet.close()
+    writer = getattr(sheet, "_writer", None)
+    if writer is not None:
+        with contextlib.suppress(Exception):
+            writer.cleanup()
 
 
 def file_name(kind: str, fmt: str, today: date) -> str:
