@@ -153,7 +153,7 @@ def test_a_server_that_is_down_is_reported_records_nothing_and_the_next_run_send
     result = runner.invoke(args=["remind"])
     assert result.exit_code == 1
     assert "Not sent to rosa@example.org" in result.stderr and "sent again on the next run" in result.stderr
-    assert "2 digest(s) could not be sent; nothing was recorded for them." in result.output
+    assert "2 digest(s) could not be sent or recorded; nothing was recorded for them." in result.output
     assert _events(app) == []
 
     with smtp_server() as box:

@@ -60,12 +60,18 @@ def remind_command(dry_run: bool) -> None:
             failed += 1
             click.echo(f"Not sent to {digest.email}: {exc}. It will be sent again on the next run.", err=True)
             continue
-        with write_transaction():
-            reminders.record_sent(digest)
+        try:
+            with write_transaction():
+                reminders.record_sent(digest)
+        except Exception as exc:  # the mail left but the database refused the record (busy, full): say so
+            failed += 1
+            click.echo(f"Sent to {digest.email}, but not recorded in the audit trail: {exc.__class__.__name__}: "
+                       f"{str(exc).splitlines()[0] if str(exc) else ''}. The next run sends it again.", err=True)
+            continue
         click.echo(f"Sent to {digest.email}: {digest.overdue} overdue, {digest.due_soon} due soon.")
     click.echo(f"{len(plan.digests) - failed} of {len(plan.digests)} digest(s) sent.")
     if failed:
-        raise click.ClickException(f"{failed} digest(s) could not be sent; nothing was recorded for them.")
+        raise click.ClickException(f"{failed} digest(s) could not be sent or recorded; nothing was recorded for them.")
 
 
 COMMANDS = (remind_command,)
