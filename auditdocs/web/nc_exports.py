@@ -36,7 +36,7 @@ def _download(spec: exports.Register[Any], filters: object, fmt: str) -> Respons
         return Response(stream_with_context(exports.iter_csv(columns, rows)), mimetype="text/csv",
                         headers={"Content-Disposition": f"attachment; filename={name}",
                                  "Cache-Control": "no-store"})
-    # Anonymous: gone once send_file has sent and closed it, or when the process ends.
+    # Anonymous: gone once _sent has sent and closed it, or when the process ends.
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - it outlives this function: _sent closes it
     try:
         exports.write_xlsx(columns, rows, spool, title=str(spec.title))
