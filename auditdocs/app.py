@@ -14,8 +14,22 @@ from . import cli, events
 from .db import configure_engine, guard_session
 from .extensions import csrf, db, login_manager, migrate
 from .services import mail, nc_tasks
+from .services import nc_exports as nc_export_kinds
 from .storage import BlobStore
-from .web import account, audit_log, auth, clauses, documents, main, org, programme, sampling, tasks, users
+from .web import (
+    account,
+    audit_log,
+    auth,
+    clauses,
+    documents,
+    main,
+    nc_exports,
+    org,
+    programme,
+    sampling,
+    tasks,
+    users,
+)
 from .web.errors import init_errors
 from .web.helpers import init_helpers
 from .web.i18n import init_i18n
@@ -24,7 +38,7 @@ from .web.security import init_security
 from .web.upload_stream import init_uploads
 
 ROOT = Path(__file__).resolve().parent.parent  # the checkout: config.py, templates/, migrations/
-BLUEPRINTS = (auth, main, account, users, tasks, clauses, documents, audit_log, org, programme, sampling)
+BLUEPRINTS = (auth, main, account, users, tasks, clauses, documents, audit_log, org, programme, sampling, nc_exports)
 
 
 def _config_module() -> Any:
@@ -134,8 +148,9 @@ def register_notifications(app: Flask) -> None:
 
 
 def register_records() -> None:
-    """Nonconformities' task sources and site signal join the shared registries (idempotent)."""
+    """Nonconformities' task sources, site signal and exports join the shared registries (idempotent)."""
     nc_tasks.register()
+    nc_export_kinds.register()
 
 
 def register_commands(app: Flask) -> None:

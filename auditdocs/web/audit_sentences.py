@@ -58,6 +58,8 @@ ACTIONS: dict[str, tuple[str, Any, Any]] = {
     "clause.title": ("documents", _l("Clause title corrected"), _l("%(actor)s corrected the title of %(object)s")),
     "record.revise": ("records", _l("Record saved"), _l("%(actor)s saved %(object)s")),
     "attachment.add": ("records", _l("File attached"), _l("%(actor)s attached a file to %(object)s")),
+    "reminder.sent": ("records", _l("Action reminder e-mailed"),
+                      _l("%(actor)s e-mailed %(object)s a reminder of their overdue and soon-due corrective actions")),
     "site.create": ("org", _l("Site added"), _l("%(actor)s added the site %(object)s")),
     "site.update": ("org", _l("Site edited"), _l("%(actor)s edited the site %(object)s")),
     "process.create": ("org", _l("Process added"), _l("%(actor)s added the process %(object)s")),
@@ -130,6 +132,8 @@ FIELD_LABELS: dict[str, Any] = {
     "region": _l("Region"), "address": _l("Postal address"), "responsible": _l("Responsible"),
     "category": _l("Category"), "detected_by": _l("Detected by"), "detail": _l("Detail"),
     "checked_by": _l("Checked by"), "rows": _l("Rows"), "file": _l("File"),
+    "actions": _l("Corrective actions"), "action_ids": _l("Action numbers in the database"),
+    "overdue": _l("Overdue"), "due_soon": _l("Due within 14 days"),
 }
 VALUE_LABELS: dict[str, Mapping[str, Any]] = {
     "kind": KIND_LABELS, "language": LANGUAGE_LABELS, "confidentiality": CONFIDENTIALITY_LABELS, "role": ROLE_LABELS,
