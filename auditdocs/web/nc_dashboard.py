@@ -17,6 +17,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 
 from ..labels import NC_GRADE_LABELS
+from ..models import Site
 from ..models.records import NC_GRADES
 from ..policy import current_scope
 from ..services import ServiceError, nc_stats, org
@@ -112,13 +113,13 @@ def ageing_chart(rows: list[dict[str, int]]) -> tuple[list[BarGroup], int]:
     return groups, y
 
 
-def site_filter(args: Mapping[str, str]) -> Any:
+def site_filter(args: Mapping[str, str], tree: list[tuple[Site, int]]) -> Site | None:
     """The site the dashboard is filtered by (None: the whole organisation); an id that names no site is refused."""
     raw = (args.get("site") or "").strip()
     if not raw:
         return None
     site_id = int_or_none(raw)
-    site = next((s for s, _depth in org.site_tree() if s.id == site_id), None) if site_id else None
+    site = next((s for s, _depth in tree if s.id == site_id), None) if site_id else None
     if site is None:
         raise ServiceError(_l("There is no such site: choose one from the list."), 400)
     return site
@@ -132,7 +133,8 @@ def dashboard() -> ResponseReturnValue:
     if not scope.can("see_nonconformities"):
         abort(403)
     today = local_today()
-    site = site_filter(request.args)
+    tree = org.site_tree()
+    site = site_filter(request.args, tree)
     ids = nc_stats.site_filter_ids(site.id if site is not None else None)
     by_grade = nc_stats.open_by_grade(scope, ids)
     sites, no_site = nc_stats.open_by_site(scope, ids)
@@ -140,7 +142,7 @@ def dashboard() -> ResponseReturnValue:
     ages = nc_stats.ageing(scope, today, ids)
     groups, chart_height = ageing_chart(ages)
     return render_template(
-        "nonconformities/dashboard.html", today=today, site=site, site_choices=org.site_tree(),
+        "nonconformities/dashboard.html", today=today, site=site, site_choices=tree,
         by_grade=by_grade, open_total=sum(by_grade.values()), clauses=nc_stats.open_by_clause(scope, ids),
         sites=sites, no_site=no_site, processes=processes, no_process=no_process,
         closure=nc_stats.closure_times(scope, ids), lists=nc_stats.action_lists(scope, today, ids),
