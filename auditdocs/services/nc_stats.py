@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select
+from sqlalchemy import ColumnElement, Float, Select, and_, case, cast, func, literal, select
 
 from ..extensions import db
 from ..models import Clause, CorrectiveAction, Nonconformity, Process, Standard, nonconformity_clauses
@@ -202,7 +202,7 @@ def closure_times(scope: AccessScope, site_ids: Sequence[int] | None = None) -> 
     if not closed:
         return ClosureTimes(0, None, None)
     if db.engine.dialect.name == "postgresql":
-        p90 = db.session.scalar(select(func.percentile_cont(PERCENTILE).within_group(days))
+        p90 = db.session.scalar(select(cast(func.percentile_cont(PERCENTILE).within_group(days), Float))
                                 .where(_closed(scope, site_ids)))
     else:
         p90 = db.session.scalar(_p90_sqlite(scope, site_ids))
