@@ -20,7 +20,14 @@ from ..models.records import NC_GRADES
 from ..policy import AccessScope
 from . import org, placement
 from .counts import Count, count_capped
-from .nc_queries import actions_due, actions_overdue, checks_owed_query, my_actions_query, open_condition
+from .nc_queries import (
+    actions_due,
+    actions_overdue,
+    checks_owed_query,
+    days_to_close,
+    my_actions_query,
+    open_condition,
+)
 
 TOP_CLAUSES = 10  # the clauses most often cited by open nonconformities
 LISTED = 20  # rows per action list; the counts go up to services.counts.COUNT_CAP
@@ -167,13 +174,6 @@ def ageing(scope: AccessScope, today: date, site_ids: Sequence[int] | None = Non
     return out
 
 
-def _days_to_close() -> ColumnElement[Any]:
-    """Closed on minus detected on, in days, in the backend's own date arithmetic."""
-    if db.engine.dialect.name == "postgresql":
-        return Nonconformity.closed_on - Nonconformity.detected_on  # date - date: an integer number of days
-    return func.julianday(Nonconformity.closed_on) - func.julianday(Nonconformity.detected_on)
-
-
 def _closed(scope: AccessScope, site_ids: Sequence[int] | None) -> ColumnElement[bool]:
     return and_(_condition(scope, site_ids), Nonconformity.status == "closed", Nonconformity.closed_on.is_not(None))
 
@@ -182,7 +182,7 @@ def _p90_sqlite(scope: AccessScope, site_ids: Sequence[int] | None) -> Select[An
     """percentile_cont(0.9) in window functions: the value at 0-based position h = 0.9 (n - 1) of the sorted days,
     interpolated linearly between ranks floor(h) and floor(h) + 1, as PostgreSQL defines it. The position is kept in
     integer arithmetic (9 (n - 1) / 10) so no rounding moves it to a neighbouring rank."""
-    days = _days_to_close().label("days")
+    days = days_to_close().label("days")
     ranked = select(days, (func.row_number().over(order_by=days) - 1).label("rn"),
                     func.count().over().label("n")).where(_closed(scope, site_ids)).subquery()
     tenths = (ranked.c.n - 1) * 9  # the position h, in tenths
@@ -196,7 +196,7 @@ def _p90_sqlite(scope: AccessScope, site_ids: Sequence[int] | None) -> Select[An
 def closure_times(scope: AccessScope, site_ids: Sequence[int] | None = None) -> ClosureTimes:
     """Average and 90th-percentile days from detection to closure of the closed nonconformities (rounded to a tenth
     of a day for display; both backends give the same figures)."""
-    days = _days_to_close()
+    days = days_to_close()
     closed, average = db.session.execute(select(func.count(), func.avg(days)).where(
         _closed(scope, site_ids))).one()
     if not closed:
