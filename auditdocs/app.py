@@ -23,6 +23,7 @@ from .web import (
     clauses,
     documents,
     main,
+    nc_dashboard,
     nc_exports,
     org,
     programme,
@@ -38,7 +39,8 @@ from .web.security import init_security
 from .web.upload_stream import init_uploads
 
 ROOT = Path(__file__).resolve().parent.parent  # the checkout: config.py, templates/, migrations/
-BLUEPRINTS = (auth, main, account, users, tasks, clauses, documents, audit_log, org, programme, sampling, nc_exports)
+BLUEPRINTS = (auth, main, account, users, tasks, clauses, documents, audit_log, org, programme, sampling,
+              nc_dashboard, nc_exports)
 
 
 def _config_module() -> Any:

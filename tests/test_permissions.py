@@ -103,7 +103,7 @@ def _walk_is_meaningful(app: Any) -> None:
     endpoints = {r.endpoint for r in _rules(app)}
     expected = {"users.index", "users.new", "users.edit", "users.reset", "clauses.applicability", "clauses.title",
                 "clauses.index", "clauses.detail", "main.dashboard", "auth.logout", "tasks.index",
-                "account.change_password"}
+                "account.change_password", "nc_dashboard.dashboard"}
     assert expected <= endpoints
     writes = [r for r in _rules(app) if set(r.methods) & set(WRITE_METHODS)]
     assert len(writes) >= 6
@@ -280,3 +280,11 @@ def test_my_tasks_page_by_role(app, client, login_as, role, expected):
     login_as(role)
     assert client.get("/tasks/").status_code == expected
     assert client.get("/account/password").status_code == 200  # everyone may change their own password
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_nonconformities_dashboard_by_role(app, client, login_as, role):
+    """Everyone who reads nonconformities (every role, auditors read-only) opens the compliance dashboard."""
+    login_as(role)
+    assert client.get("/nonconformities/dashboard").status_code == 200
+    assert client.post("/nonconformities/dashboard").status_code in (400, 403, 405)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Clause, Document, DocumentVersion, Standard
 from ..policy import current_scope
-from ..services import security
+from ..services import nc_stats, security
 from ..services.certificates import expiry_warnings
 from ..services.counts import Count, count_capped
 from ..services.coverage import gaps_by_standard
@@ -57,7 +57,8 @@ def dashboard_context() -> dict[str, Any]:
         pending_count = count_capped(pending_q)
     tasks = my_tasks(scope, today, TASKS_LISTED) if can_have_tasks(scope) else None
     probes = security.refusal_bursts() if scope.can("view_audit_log") else None
+    nc_panel = nc_stats.panel(scope, today) if scope.can("record_nonconformities") else None
     return {"standards": standards, "overdue": overdue, "overdue_count": overdue_count, "pending": pending,
             "pending_count": pending_count, "today": today, "probes": probes,
             "expiring": expiry_warnings(today), "gap_filter": gap_filter,
-            "tasks": tasks}
+            "tasks": tasks, "nc_panel": nc_panel}
