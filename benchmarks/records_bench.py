@@ -10,7 +10,7 @@ Those rows have no revisions or audit events (the pages timed only read the curr
 report them as written behind the application's back), and the year's counters are set so the numbering goes on
 from them.
 
-Then, for a quality officer and an external auditor, each page is requested WARMUP times and --requests times
+Then, for a quality officer and an external auditor, each page is requested --warmup times (10) and --requests times
 through the app's WSGI stack (Flask's test client: routing, session, policy, queries, templates; no socket) and the
 median and 95th percentile are printed. Beside each page, the SQL statements that one request of it sent (captured
 with a cursor event) are replayed --requests times on a bare DBAPI connection: the ratio app / SQL is the app's own
@@ -18,7 +18,7 @@ overhead (Python, ORM, templates) over what the database must do anyway. Pages w
 yet are skipped with a note. The goal is p95 under GOAL_MS.
 
     python benchmarks/records_bench.py [--ncs 10000] [--actions 30000] [--requests 100]
-        [--database-url postgresql+psycopg://user@host/db] [--no-sqlite] [--seed 11]
+        [--database-url postgresql+psycopg://user@host/db] [--no-sqlite] [--seed 11] [--warmup 10]
 """
 
 from __future__ import annotations
@@ -321,25 +321,23 @@ def capture(app: Flask, client: Any, url: str) -> list[tuple[str, Any]]:
     return seen
 
 
-def time_sql(app: Flask, statements: list[tuple[str, Any]], requests: int) -> list[float]:
-    """Milliseconds to run the captured statements on a bare DBAPI cursor, fetching every row, `requests` times."""
-    with app.app_context():
-        raw = db.engine.raw_connection()
-    try:
-        samples = []
-        for n in range(WARMUP + requests):
-            t0 = time.perf_counter()
-            cursor = raw.cursor()
-            for statement, parameters in statements:
-                cursor.execute(statement, parameters or ())
-                cursor.fetchall()
-            cursor.close()
-            if n >= WARMUP:
-                samples.append((time.perf_counter() - t0) * 1000)
-        raw.rollback()
-    finally:
-        raw.close()
-    return samples
+def run_bare(cursor: Any, statements: list[tuple[str, Any]]) -> float:
+    """Milliseconds to run the captured statements on a bare DBAPI cursor, fetching every row."""
+    t0 = time.perf_counter()
+    for statement, parameters in statements:
+        cursor.execute(statement, parameters or ())
+        cursor.fetchall()
+    return (time.perf_counter() - t0) * 1000
+
+
+def get_ms(client: Any, url: str, role: str) -> float:
+    """Milliseconds for one request of the page, the body read to its end."""
+    t0 = time.perf_counter()
+    resp = client.get(url)
+    resp.get_data()
+    elapsed = (time.perf_counter() - t0) * 1000
+    assert resp.status_code == 200, f"{url} as {role}: {resp.status_code}"
+    return elapsed
 
 
 @dataclass
@@ -353,35 +351,42 @@ class Timing:
     statements: int
 
 
-def time_pages(bench: Bench, requests: int) -> tuple[dict[tuple[str, str], Timing], list[str]]:
-    """(page, role) -> timings; and the notes on skipped pages."""
+def time_pages(bench: Bench, requests: int, warmup: int = WARMUP) -> tuple[dict[tuple[str, str], Timing], list[str]]:
+    """(page, role) -> timings; and the notes on skipped pages. App requests and bare replays alternate, so both
+    meet the same load on a shared machine and the ratio compares like with like."""
     urls, notes = pages(bench)
     results: dict[tuple[str, str], Timing] = {}
-    for role in TIMED_ROLES:
-        client = login(bench.app, f"{role}@bench.example")
-        for name, url in urls.items():
-            for _ in range(WARMUP):
-                status = client.get(url).status_code
-                assert status == 200, f"{url} as {role}: {status}"
-            samples = []
-            for _ in range(requests):
-                t0 = time.perf_counter()
-                resp = client.get(url)
-                resp.get_data()
-                samples.append((time.perf_counter() - t0) * 1000)
-            statements = capture(bench.app, client, url)
-            bare = time_sql(bench.app, statements, requests)
-            timing = Timing(statistics.median(samples), percentile(samples, 0.95), statistics.median(bare),
-                            percentile(bare, 0.95), len(statements))
-            results[(name, role)] = timing
-            print(f"  {bench.backend:10} {role:8} {name:38} app p50 {timing.app_p50:7.1f} ms  p95 "
-                  f"{timing.app_p95:7.1f} ms | SQL p50 {timing.sql_p50:6.1f} ms  p95 {timing.sql_p95:6.1f} ms "
-                  f"({timing.statements} statements)", file=sys.stderr, flush=True)
+    with bench.app.app_context():
+        raw = db.engine.raw_connection()
+    try:
+        for role in TIMED_ROLES:
+            client = login(bench.app, f"{role}@bench.example")
+            for name, url in urls.items():
+                for _ in range(warmup):
+                    get_ms(client, url, role)
+                statements = capture(bench.app, client, url)
+                cursor = raw.cursor()
+                for _ in range(warmup):
+                    run_bare(cursor, statements)
+                app_ms, sql_ms = [], []
+                for _ in range(requests):
+                    app_ms.append(get_ms(client, url, role))
+                    sql_ms.append(run_bare(cursor, statements))
+                cursor.close()
+                raw.rollback()
+                timing = Timing(statistics.median(app_ms), percentile(app_ms, 0.95), statistics.median(sql_ms),
+                                percentile(sql_ms, 0.95), len(statements))
+                results[(name, role)] = timing
+                print(f"  {bench.backend:10} {role:8} {name:38} app p50 {timing.app_p50:7.1f} ms  p95 "
+                      f"{timing.app_p95:7.1f} ms | SQL p50 {timing.sql_p50:6.1f} ms  p95 {timing.sql_p95:6.1f} ms "
+                      f"({timing.statements} statements)", file=sys.stderr, flush=True)
+    finally:
+        raw.close()
     return results, notes
 
 
-def run(backend: str, database_url: str | None, ncs: int, actions: int, requests: int,
-        seed: int) -> dict[str, Any]:
+def run(backend: str, database_url: str | None, ncs: int, actions: int, requests: int, seed: int,
+        warmup: int = WARMUP) -> dict[str, Any]:
     """Build one backend's register, time its pages; the report's part for that backend."""
     with fresh_app(backend, database_url) as bench:
         accounts_and_org(bench)
@@ -390,7 +395,7 @@ def run(backend: str, database_url: str | None, ncs: int, actions: int, requests
         built = time.perf_counter() - t0
         print(f"  {backend}: {written['ncs']:,} nonconformities, {written['actions']:,} actions, "
               f"{written['clause_links']:,} clause links written in {built:.1f} s", file=sys.stderr, flush=True)
-        timings, notes = time_pages(bench, requests)
+        timings, notes = time_pages(bench, requests, warmup)
     return {"built_s": built, "written": written, "timings": timings, "notes": notes}
 
 
@@ -417,10 +422,11 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, Any]]:
     parser.add_argument("--database-url", default=None, help="also run on this PostgreSQL database (own schema)")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--warmup", type=int, default=WARMUP, help="untimed requests before the timed ones")
     args = parser.parse_args(argv)
     backends = ([] if args.no_sqlite else ["sqlite"]) + (["postgresql"] if args.database_url else [])
-    report = {backend: run(backend, args.database_url, args.ncs, args.actions, args.requests, args.seed)
-              for backend in backends}
+    report = {backend: run(backend, args.database_url, args.ncs, args.actions, args.requests, args.seed,
+                           args.warmup) for backend in backends}
     print_report(report, args.ncs, args.actions)
     return report
 
