@@ -366,7 +366,7 @@ def stories(plan: Plan) -> None:
     # 8. Process monitoring: not effective, reopened, a new action in progress (ISO 9001 8.5.1).
     s = plan.story().raised(
         205, rosa, title="Frecuencia de visitas domiciliarias por debajo de la meta en la UT Puno",
-        description="El cumplimiento de la visita semanal fue 89 % en junio, frente a la meta de 95 %.",
+        description="El cumplimiento de la visita semanal fue 89 % el último mes, frente a la meta de 95 %.",
         source="process_monitoring", grade="minor", detected=206, detected_by="quality_officer", site="UT-PUNO",
         process="PO-01", clauses=[(Q, "8.5.1"), (Q, "9.1.1")], documents=("RG-SAF-121", "PR-SAF-003"),
         method="ishikawa", category="environment",
@@ -378,7 +378,7 @@ def stories(plan: Plan) -> None:
     s.implemented(152, jorge, a, "Nuevas rutas aprobadas por la coordinación; calendario ajustado.")
     s.scheduled(151, rosa, a, check_in=30, checker=luis)
     s.checked(118, luis, a, effective=False,
-              evidence="El cumplimiento de agosto fue 87 %: la reprogramación no compensó los días perdidos.")
+              evidence="El cumplimiento del último mes fue 87 %: la reprogramación no compensó los días perdidos.")
     a = s.action(110, rosa, owner=jorge, due=-20,
                  description="Contratar dos facilitadores itinerantes con movilidad para Azángaro y El Collao.")
     s.started(100, jorge, a)
@@ -557,7 +557,28 @@ def stories(plan: Plan) -> None:
         process="PO-03", clauses=[(Q, "7.1.4")])
     s.action(23, rosa, owner=jorge, due=-12, description="Instalar ventiladores y mallas de sombra en las salas.")
 
-    # 22–23. Just raised: nothing done yet (one from the whistleblowing channel, ISO 37001 8.9).
+    # 22. Process monitoring (ISO 37001 8.7): a gift accepted and not registered; action in progress.
+    s = plan.story().raised(
+        57, luis, title="Canasta de víveres de un proveedor aceptada sin registro en la UT Arequipa",
+        description="La revisión mensual del registro de regalos no encontró la canasta que un proveedor de "
+                    "alimentos entregó al responsable de almacén, vista en las fotos de la actividad.",
+        source="process_monitoring", grade="minor", detected=58, detected_by="compliance_officer",
+        site="UT-AREQUIPA", process="PS-01", clauses=[(C, "8.7"), (C, "7.3")], documents=("PO-ABS-003",),
+        correction="La canasta se devolvió al proveedor con una carta que recuerda la política.")
+    a = s.action(55, luis, owner=luis, due=-20,
+                 description="Recordar la política de regalos a los proveedores con cada orden de compra.")
+    s.started(40, luis, a)
+
+    # 23. Process monitoring (ISO 37001 4.5, 8.2): a planned action, not due yet.
+    s = plan.story().raised(
+        33, luis, title="Comités de gestión sin evaluación de riesgo de soborno actualizada en la UT Lambayeque",
+        description="La evaluación de riesgo de soborno de 14 comités de gestión tiene más de dos años.",
+        source="process_monitoring", grade="minor", detected=34, detected_by="compliance_officer",
+        site="UT-LAMBAYEQUE", process="PE-04", clauses=[(C, "4.5"), (C, "8.2")], documents=("RG-ABS-010",))
+    s.action(32, luis, owner=rosa, due=-30, description="Actualizar la evaluación de riesgo de los 14 comités "
+                                                         "con el formato de RG-ABS-010.")
+
+    # 24–25. Just raised: nothing done yet (one from the whistleblowing channel, ISO 37001 8.9).
     plan.story().raised(
         1, luis, title="Denuncia: presunto pedido de dinero a un comité de gestión para aprobar su rendición de "
                        "cuentas",
