@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -73,6 +73,7 @@ def test_the_demo_tells_a_year_of_nonconformities_in_every_state(app, runner):
         oldest = db.session.scalar(select(func.min(RecordRevision.created_at)))
         newest = db.session.scalar(select(func.max(RecordRevision.created_at)))
         assert as_utc(oldest) < utcnow() - timedelta(days=300) and as_utc(newest) <= utcnow()
+        assert abs(utcnow() - datetime.now(UTC)) < timedelta(minutes=1), "the clock is back to now after the demo"
         reopened = db.session.scalar(select(Nonconformity).where(Nonconformity.reopen_reason.is_not(None)))
         assert reopened is not None
         steps = [revisions.fields_of(r)["status"] for r in revisions.history("nonconformity", reopened.id)]
