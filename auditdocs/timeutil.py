@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 
+_SHIFT: ContextVar[timedelta] = ContextVar("auditdocs_clock_shift", default=timedelta(0))
+
 
 def utcnow() -> datetime:
     """Timezone-aware now in UTC; used as a column default callable."""
-    return datetime.now(UTC)
+    return datetime.now(UTC) + _SHIFT.get()
+
+
+@contextmanager
+def replayed_at(moment: datetime) -> Iterator[None]:
+    """Run a block as if the clock read `moment` (aware): the demo writes its year of history on the days it
+    happened, so revisions, audit events and attachments carry those times. Never used by requests."""
+    token = _SHIFT.set(moment - datetime.now(UTC))
+    try:
+        yield
+    finally:
+        _SHIFT.reset(token)
 
 
 def as_utc(value: datetime) -> datetime:
@@ -42,4 +58,4 @@ def end_of_local_day(day: date) -> datetime:
 
 def local_today() -> date:
     """Today's date where the organisation is (review dates are calendar days there)."""
-    return datetime.now(org_tz()).date()
+    return (datetime.now(org_tz()) + _SHIFT.get()).date()

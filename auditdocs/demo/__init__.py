@@ -10,7 +10,7 @@ from ..extensions import db
 from ..models import Clause, Document, Standard, User
 from ..services import clauses as clause_service
 from ..services.users import create_user
-from . import documents, org, programme
+from . import documents, nonconformities, org, programme
 
 DEMO_USERS = (
     ("admin@demo.auditdocs.test", "Carmen Quispe (Administración)", "admin"),
@@ -62,4 +62,5 @@ def create_demo() -> list[tuple[str, str, str]]:
     org.create_org(users)
     documents.create(users)
     programme.create_programme(users)
+    nonconformities.create(users)
     return accounts
