@@ -229,15 +229,17 @@ def test_dates_on_pages_are_spanish(app, client, login_as) -> None:  # type: ign
     lima = ZoneInfo("America/Lima")
     month = created.astimezone(lima).month
 
+    # One format per language (issue 10 item 8): the medium date, then the short time, in Lima.
     choose(client, "es")
     body = client.get(f"/admin/users/{admin.id}").get_data(as_text=True)
-    expected = babel_format_datetime(created, "medium", tzinfo=lima, locale="es")
+    expected = babel_format_datetime(created, "d MMM y, H:mm", tzinfo=lima, locale="es")  # 30 nov 2026, 21:55
     assert f"creado el {expected}" in body
     assert get_month_names("abbreviated", locale="es")[month] in expected
 
     choose(client, "en")
     body = client.get(f"/admin/users/{admin.id}").get_data(as_text=True)
-    assert f"created {babel_format_datetime(created, 'medium', tzinfo=lima, locale='en')}" in body
+    english = babel_format_datetime(created, "MMM d, y, h:mm\u202fa", tzinfo=lima, locale="en")  # Nov 30, 2026, 9:55 PM
+    assert f"created {english}" in body
 
 
 def test_date_and_number_formats_follow_the_language(app, client) -> None:  # type: ignore[no-untyped-def]

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 
 from ..labels import (
@@ -22,7 +22,7 @@ from ..labels import (
 from ..policy import current_scope
 from ..services.counts import Count
 from ..services.tasks import can_have_tasks
-from ..timeutil import as_utc
+from .i18n import display_date, display_datetime
 
 
 def role_label(role: str) -> str:
@@ -30,18 +30,14 @@ def role_label(role: str) -> str:
     return str(ROLE_LABELS.get(role, role))
 
 
-def fmt_datetime(value: datetime | None, fmt: str = "medium") -> str:
-    """A stored UTC time shown in the organisation's zone and the user's language."""
-    if value is None:
-        return ""
-    return str(format_datetime(as_utc(value), fmt))
+def fmt_datetime(value: datetime | None, fmt: str = "") -> str:
+    """The `dt` filter: i18n.display_datetime; `fmt` is accepted from older call sites and ignored (one format)."""
+    return display_datetime(value)
 
 
-def fmt_date(value: date | datetime | None, fmt: str = "medium") -> str:
-    """A calendar date in the user's language."""
-    if value is None:
-        return ""
-    return str(format_date(value, fmt))
+def fmt_date(value: date | datetime | None, fmt: str = "") -> str:
+    """The `d` filter: i18n.display_date; `fmt` is accepted from older call sites and ignored (one format)."""
+    return display_date(value)
 
 
 def fmt_size(num: int | None) -> str:

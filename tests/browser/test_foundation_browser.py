@@ -14,7 +14,8 @@ pytestmark = [pytest.mark.sqlite_only, pytest.mark.browser]
 
 SCREENSHOT = Path("/tmp/auditdocs-clauses.png")
 ES_MO = Path(auditdocs.__file__).resolve().parent / "translations" / "es" / "LC_MESSAGES" / "messages.mo"
-BOOTSTRAP_PRIMARY = "rgb(13, 110, 253)"
+# Bootstrap's bg-primary utility with the darker header blue of app.css (WCAG AA for the white menu text).
+HEADER_BLUE = "rgb(10, 76, 170)"
 
 
 def _lang(page) -> str | None:
@@ -50,7 +51,7 @@ def test_login_shows_dashboard(page, live_server, make_user, browser_login):
     expect(page.locator("main")).to_contain_text("ISO 37001:2016")
     # The vendored Bootstrap stylesheet is applied (served by the app itself, allowed by the CSP).
     bg = page.locator("nav.navbar").evaluate("e => getComputedStyle(e).backgroundColor")
-    assert bg == BOOTSTRAP_PRIMARY
+    assert bg == HEADER_BLUE
 
 
 def test_anonymous_is_sent_to_login(page, live_server):
