@@ -15,7 +15,20 @@ from .db import configure_engine, guard_session
 from .extensions import csrf, db, login_manager, migrate
 from .services import mail, nc_tasks
 from .storage import BlobStore
-from .web import account, audit_log, auth, clauses, documents, main, org, programme, sampling, tasks, users
+from .web import (
+    account,
+    audit_log,
+    auth,
+    clauses,
+    documents,
+    main,
+    nonconformities,
+    org,
+    programme,
+    sampling,
+    tasks,
+    users,
+)
 from .web.errors import init_errors
 from .web.helpers import init_helpers
 from .web.i18n import init_i18n
@@ -24,7 +37,8 @@ from .web.security import init_security
 from .web.upload_stream import init_uploads
 
 ROOT = Path(__file__).resolve().parent.parent  # the checkout: config.py, templates/, migrations/
-BLUEPRINTS = (auth, main, account, users, tasks, clauses, documents, audit_log, org, programme, sampling)
+BLUEPRINTS = (auth, main, account, users, tasks, clauses, documents, audit_log, org, programme, sampling,
+              nonconformities)
 
 
 def _config_module() -> Any:

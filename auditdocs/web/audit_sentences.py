@@ -58,6 +58,8 @@ ACTIONS: dict[str, tuple[str, Any, Any]] = {
     "clause.title": ("documents", _l("Clause title corrected"), _l("%(actor)s corrected the title of %(object)s")),
     "record.revise": ("records", _l("Record saved"), _l("%(actor)s saved %(object)s")),
     "attachment.add": ("records", _l("File attached"), _l("%(actor)s attached a file to %(object)s")),
+    "attachment.download": ("records", _l("Evidence file downloaded"),
+                            _l("%(actor)s downloaded a file of %(object)s")),
     "site.create": ("org", _l("Site added"), _l("%(actor)s added the site %(object)s")),
     "site.update": ("org", _l("Site edited"), _l("%(actor)s edited the site %(object)s")),
     "process.create": ("org", _l("Process added"), _l("%(actor)s added the process %(object)s")),
