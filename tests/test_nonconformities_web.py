@@ -10,7 +10,7 @@ from io import BytesIO
 
 import pytest
 from records_support import clause_id
-from support import pdf
+from support import pdf, seed_document, write
 
 from auditdocs.db import write_transaction
 from auditdocs.extensions import db
@@ -84,7 +84,9 @@ def people(make_user):
             "admin": make_user("admin", name="Ada Admin"), "auditor": make_user("auditor", name="Aurora Auditor")}
 
 
-def test_raise_with_errors_at_their_fields_then_edit(app, client, people):
+def test_raise_with_errors_at_their_fields_then_edit(app, client, people, tmp_path):
+    seed_document(app, people["quality"].id, write(tmp_path / "registro.pdf", pdf("reg")), code="PR-AB-004",
+                  title="Registro de obsequios")
     _login(client, people["compliance"])
     assert client.get(NEW).status_code == 200
     resp = client.post_form(NEW, _form(app, title="", description="", detected_by_name=""), page=NEW)
@@ -119,9 +121,11 @@ def test_raise_with_errors_at_their_fields_then_edit(app, client, people):
     assert resp.status_code == 400  # an Ishikawa category without the Ishikawa method
     assert "An Ishikawa category goes with the Ishikawa method only." in resp.get_data(as_text=True)
     resp = client.post_form(edit, _form(app, clause_ids=str(clause), root_cause="Procedimiento sin responsable",
-                                        note="Análisis completado"), page=edit)
+                                        document_ids="PR-AB-004", note="Análisis completado"), page=edit)
     assert resp.status_code == 302
-    assert "Procedimiento sin responsable" in client.get(_page(nc_id)).get_data(as_text=True)
+    page = client.get(_page(nc_id)).get_data(as_text=True)
+    assert "Procedimiento sin responsable" in page and "PR-AB-004" in page
+    assert 'value="PR-AB-004"' in client.get(edit).get_data(as_text=True)
 
 
 def test_the_whole_workflow_to_verified_closure(app, client, people):

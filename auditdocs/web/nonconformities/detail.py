@@ -122,8 +122,9 @@ def _documents_from_codes(form: NcForm) -> list[int] | None:
     codes = list(dict.fromkeys(c for c in codes if c))
     if not codes:
         return []
-    found = dict(db.session.execute(select(Document.code, Document.id).where(
-        Document.code.in_(codes), current_scope().document_condition())))
+    rows = db.session.execute(select(Document.code, Document.id).where(
+        Document.code.in_(codes), current_scope().document_condition())).all()
+    found: dict[str, int] = {row[0]: row[1] for row in rows}
     missing = [c for c in codes if c not in found]
     if missing:
         form.document_ids.errors = [*form.document_ids.errors,
