@@ -16,6 +16,7 @@ from auditdocs.policy import AccessScope
 from auditdocs.services import Forbidden, ServiceError, actions, revisions, tasks
 from auditdocs.services.actions import ActionInput
 from auditdocs.services.attachments import attach, attachments_of
+from auditdocs.services.nc_offers import ActionOffers, NcOffers, nc_offers
 from auditdocs.services.nonconformities import close_nonconformity
 from auditdocs.services.programme import InvalidInput
 from auditdocs.services.uploads import Incoming, ingest
@@ -128,6 +129,22 @@ def test_not_effective_reopens_until_a_new_action_is_raised(app, people):
     assert state(app, nc) == ("closed", False, ["not_effective", "effective"])
 
 
+def test_a_cancelled_replacement_does_not_answer_a_failed_action(app, people):
+    nc = raise_nc(app, people["quality"])
+    done = add_action(app, people["quality"], nc, people["owner"])
+    implemented(app, people["owner"], done)
+    _checked(app, people, done)
+    failed = add_action(app, people["quality"], nc, people["owner"])
+    implemented(app, people["owner"], failed)
+    _checked(app, people, failed, effective=False)
+    replacement = add_action(app, people["quality"], nc, people["owner"])
+    assert state(app, nc) == ("in_progress", False, ["effective", "not_effective", "planned"])
+    act(app, people["quality"], replacement, actions.cancel_action, reason="Se replanteará")
+    assert state(app, nc) == ("open", True, ["effective", "not_effective", "cancelled"])
+    with pytest.raises(ServiceError, match="raise a new action"):
+        on_nc(app, people["compliance"], nc, close_nonconformity, today=LATER, note=None)
+
+
 def test_cancel_needs_a_reason_and_compliance_or_quality_staff(app, people):
     nc = raise_nc(app, people["quality"])
     action = add_action(app, people["quality"], nc, people["owner"])
@@ -231,3 +248,29 @@ def test_my_actions_and_the_checks_i_owe_are_tasks(app, people):
     with app.app_context():
         task = tasks.my_tasks(AccessScope.of(db.session.get(User, people["compliance"])), DAY).tasks[0]
         assert (task.endpoint, task.params["nc_id"], task.due) == ("nonconformities.detail", nc, LATER)
+
+
+def _offers(app, user_id: int, nc_id: int) -> NcOffers:
+    with app.app_context():
+        return nc_offers(AccessScope.of(db.session.get(User, user_id)), db.session.get(Nonconformity, nc_id))
+
+
+def test_the_page_offers_only_what_the_services_accept(app, people):
+    nc = raise_nc(app, people["quality"])
+    action = add_action(app, people["quality"], nc, people["owner"])
+    assert _offers(app, people["auditor"], nc) == NcOffers(actions={action: ActionOffers()})
+    owner = _offers(app, people["owner"], nc)
+    assert (owner.edit, owner.close, owner.reopen) == (True, False, False)
+    assert owner.actions[action] == ActionOffers(edit=True, start=True, implement=True, cancel=True)
+    implemented(app, people["owner"], action)
+    assert _offers(app, people["owner"], nc).actions[action] == ActionOffers(schedule_check=True, cancel=True)
+    assert _offers(app, people["quality"], nc).actions[action].record_check is True
+    assert _offers(app, people["admin"], nc).actions[action] == ActionOffers(schedule_check=True, record_check=True)
+    _checked(app, people, action)
+    quality = _offers(app, people["quality"], nc)
+    assert (quality.close, quality.close_without_action, _offers(app, people["admin"], nc).close) == (
+        True, False, False)
+    on_nc(app, people["quality"], nc, close_nonconformity, today=LATER, note=None)
+    closed = _offers(app, people["quality"], nc)
+    assert (closed.edit, closed.add_action, closed.close, closed.reopen) == (False, False, False, True)
+    assert closed.actions[action] == ActionOffers()

@@ -15,11 +15,11 @@ from support import seed_document, write
 
 from auditdocs.db import write_transaction
 from auditdocs.extensions import db
-from auditdocs.models import Document, Nonconformity, RecordRevision, User
+from auditdocs.models import Audit, Document, Nonconformity, RecordRevision, User
 from auditdocs.policy import AccessScope
 from auditdocs.services import Forbidden, ServiceError, org, revisions, site_signals
 from auditdocs.services import nonconformities as svc
-from auditdocs.services.nc_queries import NcFilters, filtered, open_nonconformities_query
+from auditdocs.services.nc_queries import NcFilters, days_to_close, filtered, open_nonconformities_query
 from auditdocs.services.programme import InvalidInput
 
 
@@ -287,3 +287,31 @@ def test_the_database_refuses_deleting_records(app, people, register, table):
     with app.app_context(), pytest.raises(Exception, match="kept for ever"), db.engine.begin() as conn:
         conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - a name from the parameter list
     assert len(_references(app)) == 4
+
+
+def _audit(app, user_id: int, audit_type: str) -> int:
+    with app.app_context(), write_transaction():
+        item = Audit(audit_type=audit_type, planned_start=DAY, auditing_body="Equipo auditor", created_by_id=user_id)
+        db.session.add(item)
+        db.session.flush()
+        return item.id
+
+
+def test_a_finding_from_an_audit_names_an_audit_of_the_same_kind(app, people):
+    internal, external = _audit(app, people["quality"], "internal"), _audit(app, people["quality"], "initial")
+    for source, audit_id in (("internal_audit", external), ("external_audit", internal), ("complaint", internal)):
+        with pytest.raises(InvalidInput) as invalid:
+            raise_nc(app, people["quality"], source=source, audit_id=audit_id)
+        assert set(invalid.value.errors) == {"audit_id"}
+    nc = raise_nc(app, people["quality"], source="external_audit", audit_id=external)
+    with app.app_context():
+        assert db.session.get(Nonconformity, nc).audit.id == external
+
+
+def test_days_from_detection_to_closure_are_counted_in_the_database(app, people):
+    nc = raise_nc(app, people["quality"], grade="observation", detected_on=DAY - timedelta(days=40))
+    still_open = raise_nc(app, people["quality"])
+    on_nc(app, people["quality"], nc, svc.close_nonconformity, today=DAY, note="Sin acción", no_action=True)
+    with app.app_context():
+        days = dict(db.session.execute(select(Nonconformity.id, days_to_close())).all())
+    assert days == {nc: 40, still_open: None}

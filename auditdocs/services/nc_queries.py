@@ -10,8 +10,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, select
+from sqlalchemy import ColumnElement, Integer, Select, and_, exists, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import contains_eager
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from ..models import CorrectiveAction, Nonconformity, nonconformity_clauses
 from ..models.records import LIVE_ACTION, NC_GRADES, NC_SOURCES, NC_STATUSES
@@ -141,3 +144,28 @@ def checks_owed_query(scope: AccessScope) -> Select[CorrectiveAction]:
 def live_action_condition() -> ColumnElement[bool]:
     """On CorrectiveAction: not final."""
     return CorrectiveAction.status.in_(LIVE_ACTION)
+
+
+class DaysBetween(FunctionElement[int]):
+    """Whole days from one date column to another, in SQL (dashboard: days from detection to closure)."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(DaysBetween)
+def _days_generic(element: DaysBetween, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = list(element.clauses)
+    return f"({compiler.process(end, **kw)} - {compiler.process(start, **kw)})"  # PostgreSQL: date - date = int
+
+
+@compiles(DaysBetween, "sqlite")
+def _days_sqlite(element: DaysBetween, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = list(element.clauses)
+    return (f"CAST(julianday({compiler.process(end, **kw)}) - julianday({compiler.process(start, **kw)}) "
+            "AS INTEGER)")
+
+
+def days_to_close() -> DaysBetween:
+    """On Nonconformity: days from detected_on to closed_on (NULL while open), the same on SQLite and PostgreSQL."""
+    return DaysBetween(Nonconformity.detected_on, Nonconformity.closed_on)

@@ -82,10 +82,25 @@ def require_not_closed(nc: Nonconformity) -> None:
         raise ServiceError(_l("This nonconformity is closed: reopen it first."), 409)
 
 
-def _one(model: type[Site] | type[Process] | type[Audit] | type[User], value: int | None, problems: Problems,
+def _one(model: type[Site] | type[Process] | type[User], value: int | None, problems: Problems,
          name: str) -> None:
     if value is not None and db.session.get(model, value) is None:
         problems.add(name, _l("Choose from the list."))
+
+
+def _check_audit(data: NcInput, problems: Problems) -> None:
+    """An audit is named only by a nonconformity from an audit, and of the same kind (internal or external)."""
+    if data.audit_id is None:
+        return
+    if data.source not in AUDIT_SOURCES:
+        problems.add("audit_id", _l("Only a nonconformity from an audit names an audit of the programme."))
+        return
+    found = db.session.get(Audit, data.audit_id)
+    if found is None:
+        problems.add("audit_id", _l("Choose from the list."))
+    elif (found.audit_type == "internal") != (data.source == "internal_audit"):
+        problems.add("audit_id", _l("Choose an internal audit for an internal-audit finding, a certification audit "
+                                    "for an external one."))
 
 
 def _validated(data: NcInput, scope: AccessScope, today: date) -> tuple[dict[str, object], list[Clause],
@@ -104,9 +119,7 @@ def _validated(data: NcInput, scope: AccessScope, today: date) -> tuple[dict[str
     if data.detected_by_id is None and by_name is None:
         problems.add("detected_by_name", _l("Say who detected it."))
     _one(User, data.detected_by_id, problems, "detected_by_id")
-    if data.audit_id is not None and data.source not in AUDIT_SOURCES:
-        problems.add("audit_id", _l("Only a nonconformity from an audit names an audit of the programme."))
-    _one(Audit, data.audit_id, problems, "audit_id")
+    _check_audit(data, problems)
     _one(Site, data.site_id, problems, "site_id")
     _one(Process, data.process_id, problems, "process_id")
     clauses = rows_by_id(Clause, data.clause_ids, problems, "clause_ids")
@@ -176,12 +189,13 @@ def update_nonconformity(nc: Nonconformity, data: NcInput, *, actor: User, today
 
 def settle(nc: Nonconformity) -> None:
     """The status an open nonconformity's actions give it: in progress while an action is live; "action required"
-    while an action checked not effective has no newer action after it."""
+    while an action checked not effective has no newer action (other than a cancelled one) after it."""
     if nc.is_closed:
         return
     actions = sorted(nc.actions, key=lambda a: a.number)
     last_failed = max((a.number for a in actions if a.status == "not_effective"), default=0)
-    nc.action_required = bool(last_failed) and not any(a.number > last_failed for a in actions)
+    nc.action_required = bool(last_failed) and not any(
+        a.number > last_failed and a.status != "cancelled" for a in actions)  # a cancelled one replaces nothing
     nc.status = "in_progress" if any(a.status in LIVE_ACTION for a in actions) else "open"
 
 
