@@ -18,11 +18,12 @@ from werkzeug.datastructures import FileStorage
 from ...db import write_transaction
 from ...extensions import db
 from ...models import Attachment, Audit, CorrectiveAction, Document, Nonconformity
-from ...models.records import AUDIT_SOURCES, NO_ACTION_GRADES, id_list
+from ...models.records import AUDIT_SOURCES, id_list
 from ...policy import current_scope
 from ...services import ServiceError, uploads
 from ...services import nonconformities as ncs
 from ...services.attachments import attach, attachments_of, record_download
+from ...services.nc_offers import nc_offers
 from ...services.uploads import Checked
 from ...timeutil import local_today
 from ..blobs import send_blob
@@ -45,9 +46,6 @@ for _endpoint in ("nonconformities.new", "nonconformities.edit", "nonconformitie
                   "nonconformities.implement_action"):
     streaming_upload(_endpoint)
 
-LIVE_WORK = ("planned", "in_progress")
-
-
 def action_forms(action: CorrectiveAction, override: dict[str, FlaskForm]) -> dict[str, FlaskForm]:
     """The forms of one action's steps, each with its own prefix (several actions share the page)."""
     p = f"a{action.id}"
@@ -63,38 +61,20 @@ def action_forms(action: CorrectiveAction, override: dict[str, FlaskForm]) -> di
     return forms
 
 
-def action_may(action: CorrectiveAction, nc_open: bool) -> dict[str, bool]:
-    """Which of an action's steps the current person may take now (policy and state together)."""
-    scope = current_scope()
-    works = scope.refuse_work_action(action) is None and nc_open
-    return {
-        "edit": works and action.status in LIVE_WORK, "start": works and action.status == "planned",
-        "implement": works and action.status in LIVE_WORK,
-        "schedule": nc_open and action.status == "implemented" and scope.refuse_record_nonconformity() is None,
-        "check": action.status == "implemented" and scope.refuse_check_action(action) is None,
-        "cancel": nc_open and action.is_live and scope.refuse_cancel_action(action) is None,
-    }
-
-
 def detail_context(nc: Nonconformity, override: dict[str, FlaskForm] | None = None) -> dict[str, Any]:
-    """What the page shows: the finding, its analysis, its actions with the steps allowed, its files and forms."""
+    """What the page shows: the finding, its analysis, its actions with the steps offered, its files and forms."""
     override = override or {}
     scope = current_scope()
-    today = local_today()
-    nc_open = not nc.is_closed
-    may_record = scope.refuse_record_nonconformity() is None
-    closer = scope.refuse_close_nonconformity(nc) is None
+    offers = nc_offers(scope, nc)
     actions = list(nc.actions)
+    closer = not nc.is_closed and scope.refuse_close_nonconformity(nc) is None
     return {
-        "nc": nc, "today": today, "actions": actions, "files": attachments_of(nc),
+        "nc": nc, "today": local_today(), "actions": actions, "files": attachments_of(nc), "offers": offers,
         "action_files": {a.id: attachments_of(a) for a in actions},
         "action_forms": {a.id: action_forms(a, override) for a in actions},
-        "action_may": {a.id: action_may(a, nc_open) for a in actions},
-        "may_edit": may_record and nc_open, "may_attach": may_record, "may_add_action": may_record and nc_open,
-        "may_close": closer and nc_open, "may_reopen": closer and not nc_open,
-        "close_block": ncs.close_refusal(nc, no_action=False) if nc_open else None,
-        "no_action_possible": nc.grade in NO_ACTION_GRADES and nc_open
-        and ncs.close_refusal(nc, no_action=True) is None,
+        # Why a closer cannot close yet (an open action, a not-effective one...), said where the button would be.
+        "close_block": ncs.close_refusal(nc, no_action=False) if closer and not offers.close_without_action
+        else None,
         "action_form": override.get("add_action") or ActionForm(prefix="new").fill(),
         "close_form": override.get("close") or CloseForm(prefix="close"),
         "reopen_form": override.get("reopen") or ReopenForm(prefix="reopen"),
