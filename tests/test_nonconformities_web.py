@@ -306,6 +306,7 @@ def test_raise_from_an_audit_of_the_programme(app, client, people):
     form = client.get(f"{NEW}?audit={audit_id}").get_data(as_text=True)
     assert re.search(rf'<option selected value="{audit_id}">|<option value="{audit_id}" selected>', form)
     assert re.search(r'<option selected value="internal_audit">|<option value="internal_audit" selected>', form)
+    assert client.get(f"{NEW}?audit=99999999999999999").status_code == 200  # a forged id preselects nothing
     nc_id = _raise(client, app, audit_id=str(audit_id))
     assert f'href="/audits/{audit_id}"' in client.get(_page(nc_id)).get_data(as_text=True)
 
@@ -328,3 +329,20 @@ def test_the_register_filters_sorts_and_pages(app, client, people):
     assert nxt is not None
     second = client.get(nxt.group(1).replace("&amp;", "&")).get_data(as_text=True)
     assert second.count('data-testid="nc-row"') == 2
+
+
+@pytest.mark.parametrize(("role", "raises", "closes"), [
+    ("admin", True, False), ("quality_officer", True, True), ("compliance_officer", True, True),
+    ("auditor", False, False)])
+def test_who_may_raise_and_close(app, client, make_user, role, raises, closes):
+    recorder = make_user("compliance_officer")
+    _login(client, recorder)
+    nc_id = _raise(client, app, grade="observation")
+    _login(client, make_user(role))
+    assert client.get(NEW).status_code == (200 if raises else 403)
+    page = client.get(_page(nc_id)).get_data(as_text=True)
+    assert ('data-testid="edit-nc"' in page) is raises
+    assert ('data-testid="close-form"' in page) is closes
+    resp = client.post_form(f"{_page(nc_id)}/close", {"close-no_action": "y", "close-closure_note": "Aceptado"},
+                            page=_page(nc_id))
+    assert resp.status_code == (302 if closes else 403)

@@ -123,7 +123,8 @@ def _walk_is_meaningful(app: Any) -> None:
     endpoints = {r.endpoint for r in _rules(app)}
     expected = {"users.index", "users.new", "users.edit", "users.reset", "clauses.applicability", "clauses.title",
                 "clauses.index", "clauses.detail", "main.dashboard", "auth.logout", "tasks.index",
-                "account.change_password"}
+                "account.change_password", "nonconformities.index", "nonconformities.detail",
+                "nonconformities.close", "nonconformities.record_check", "nonconformities.history"}
     assert expected <= endpoints
     writes = [r for r in _rules(app) if set(r.methods) & set(WRITE_METHODS)]
     assert len(writes) >= 6

@@ -27,6 +27,7 @@ from ...services.nc_offers import nc_offers
 from ...services.uploads import Checked
 from ...timeutil import local_today
 from ..blobs import send_blob
+from ..params import int_or_none
 from ..security import actor
 from ..upload_stream import incoming, streaming_upload
 from .blueprint import bp, form_refused, nc_or_404, report
@@ -159,8 +160,8 @@ def _save(form: NcForm, nc: Nonconformity | None) -> tuple[int, bool] | int:
 
 def _preset(form: NcForm) -> None:
     """Raised from an audit's page: the audit chosen and the source set to its kind."""
-    audit = db.session.get(Audit, int(request.args.get("audit", "0")) if request.args.get("audit", "").isdigit()
-                           else 0)
+    audit_id = int_or_none(request.args.get("audit"))
+    audit = db.session.get(Audit, audit_id) if audit_id is not None else None
     if audit is not None:
         form.audit_id.data = audit.id
         form.source.data = "internal_audit" if audit.audit_type == "internal" else "external_audit"
