@@ -140,7 +140,8 @@ def test_the_whole_workflow_to_verified_closure(app, client, people):
     assert blocked.status_code == 409
     assert "Action A1 is still open" in blocked.get_data(as_text=True)
 
-    _login(client, people["owner"])
+    _login(client, people["owner"])  # My tasks points at the action on the page
+    assert f'href="/nonconformities/{nc_id}#action-{action}"' in client.get("/tasks/").get_data(as_text=True)
     assert _step(client, nc_id, action, "start", "start").status_code == 302
     resp = _step(client, nc_id, action, "implement", "impl", completion_note="")
     assert resp.status_code == 400 and "Describe what was done" in resp.get_data(as_text=True)
