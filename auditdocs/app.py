@@ -25,6 +25,7 @@ from .web import (
     main,
     nc_dashboard,
     nc_exports,
+    nonconformities,
     org,
     programme,
     sampling,
@@ -40,7 +41,7 @@ from .web.upload_stream import init_uploads
 
 ROOT = Path(__file__).resolve().parent.parent  # the checkout: config.py, templates/, migrations/
 BLUEPRINTS = (auth, main, account, users, tasks, clauses, documents, audit_log, org, programme, sampling,
-              nc_dashboard, nc_exports)
+              nc_dashboard, nc_exports, nonconformities)
 
 
 def _config_module() -> Any:

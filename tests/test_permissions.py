@@ -9,8 +9,12 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
+from auditdocs.db import write_transaction
 from auditdocs.extensions import db
 from auditdocs.models import Clause, Standard, User
+from auditdocs.services.actions import ActionInput, add_action
+from auditdocs.services.nonconformities import NcInput, create_nonconformity
+from auditdocs.timeutil import local_today
 
 ROLES = ("admin", "quality_officer", "compliance_officer", "auditor")
 # What an anonymous visitor may reach, by the product brief.
@@ -46,13 +50,14 @@ def _rules(app: Any) -> list[Any]:
     return sorted(rules, key=lambda r: (r.rule, r.endpoint))
 
 
-def _url(rule: Any, object_id: int) -> str:
-    """A plausible URL for the rule: existing ids, a real clause, harmless strings otherwise."""
+def _url(rule: Any, object_id: int, ids: dict[str, int] | None = None) -> str:
+    """A plausible URL for the rule: existing ids (`ids` by placeholder name, else `object_id`), a real clause,
+    harmless strings otherwise."""
 
     def value(m: re.Match[str]) -> str:
         conv, name = m["conv"] or "default", m["name"]
         if conv == "int":
-            return str(object_id)
+            return str((ids or {}).get(name, object_id))
         if conv == "float":
             return "1.0"
         if conv == "uuid":
@@ -94,6 +99,21 @@ def _snapshot(app: Any) -> dict[str, list[tuple]]:
     return out
 
 
+def _seed_records(app: Any, recorder_id: int) -> dict[str, int]:
+    """A nonconformity with an action and an evidence file, so the record routes are walked on a real object."""
+    with app.app_context():
+        with write_transaction():
+            actor = db.session.get(User, recorder_id)
+            today = local_today()
+            nc = create_nonconformity(NcInput(
+                title="Registro incompleto", description="Sin firma", source="complaint", grade="minor",
+                detected_on=today, detected_by_name="Ciudadano"), actor=actor, today=today)
+            action = add_action(nc, ActionInput("Capacitar", recorder_id, today), actor=actor, today=today)
+            ids = {"nc_id": nc.id, "action_id": action.id}
+        db.session.remove()
+    return ids
+
+
 def _goes_to_login(resp: Any) -> bool:
     return resp.status_code == 302 and urlsplit(resp.location).path == "/login"
 
@@ -103,7 +123,8 @@ def _walk_is_meaningful(app: Any) -> None:
     endpoints = {r.endpoint for r in _rules(app)}
     expected = {"users.index", "users.new", "users.edit", "users.reset", "clauses.applicability", "clauses.title",
                 "clauses.index", "clauses.detail", "main.dashboard", "auth.logout", "tasks.index",
-                "account.change_password", "nc_dashboard.dashboard"}
+                "account.change_password", "nc_dashboard.dashboard", "nonconformities.index", "nonconformities.detail",
+                "nonconformities.close", "nonconformities.record_check", "nonconformities.history"}
     assert expected <= endpoints
     writes = [r for r in _rules(app) if set(r.methods) & set(WRITE_METHODS)]
     assert len(writes) >= 6
@@ -141,6 +162,7 @@ def test_anonymous_redirect_remembers_the_page(client):
 def test_auditor_can_change_nothing(app, client, login_as, make_user):
     _walk_is_meaningful(app)
     target = make_user("quality_officer")
+    ids = _seed_records(app, target.id)
     login_as("auditor")
     token = client.csrf_token("/")
     before = _snapshot(app)
@@ -150,7 +172,7 @@ def test_auditor_can_change_nothing(app, client, login_as, make_user):
     for rule in _rules(app):
         if rule.endpoint in AUDITOR_MAY_WRITE | AUDITOR_MAY_WRITE_HARMLESS:
             continue
-        url = _url(rule, target.id)
+        url = _url(rule, target.id, ids)
         for method in WRITE_METHODS:
             resp = client.open(url, method=method, data={**PAYLOAD, "csrf_token": token})
             tried += 1
@@ -259,13 +281,18 @@ def test_only_admins_and_quality_officers_set_applicability(app, client, login_a
 @pytest.mark.parametrize("role", ROLES)
 def test_every_page_answers_without_a_server_error(app, client, login_as, make_user, role):
     target = make_user("quality_officer")
+    ids = _seed_records(app, target.id)
     login_as(role)
     for rule in _rules(app):
         if "GET" not in rule.methods:
             continue
-        url = _url(rule, target.id)
+        url = _url(rule, target.id, ids)
         resp = client.get(url)
         assert resp.status_code in (200, 302, 403, 404), f"{role} GET {url} -> {resp.status_code}"
+        if rule.endpoint.startswith("nonconformities.") and rule.endpoint not in (
+                "nonconformities.file", "nonconformities.new", "nonconformities.edit",
+                "nonconformities.edit_action"):  # every role reads the register and the record's pages
+            assert resp.status_code == 200, f"{role} GET {url} -> {resp.status_code}"
         if rule.endpoint in ("main.dashboard", "clauses.index", "clauses.detail", "main.healthz"):
             assert resp.status_code == 200, f"{role} GET {url} -> {resp.status_code}"
 

@@ -36,3 +36,9 @@ def attachments_of(record: Revisioned) -> list[Attachment]:
     """A record's attachments, oldest first."""
     return list(db.session.scalars(select(Attachment).where(
         Attachment.owner_type == record.__entity_type__, Attachment.owner_id == record.id).order_by(Attachment.id)))
+
+
+def record_download(attachment: Attachment, actor: User) -> None:
+    """An access receipt for a record's evidence file, as for document downloads (the one side effect of a GET)."""
+    audit.record("attachment.download", attachment.owner_type, f"{attachment.owner_type}:{attachment.owner_id}",
+                 actor=actor, new={"attachment": attachment.id, "sha256": attachment.sha256})

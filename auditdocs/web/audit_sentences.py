@@ -60,6 +60,8 @@ ACTIONS: dict[str, tuple[str, Any, Any]] = {
     "attachment.add": ("records", _l("File attached"), _l("%(actor)s attached a file to %(object)s")),
     "reminder.sent": ("records", _l("Action reminder e-mailed"),
                       _l("%(actor)s e-mailed %(object)s a reminder of their overdue and soon-due corrective actions")),
+    "attachment.download": ("records", _l("Evidence file downloaded"),
+                            _l("%(actor)s downloaded a file of %(object)s")),
     "site.create": ("org", _l("Site added"), _l("%(actor)s added the site %(object)s")),
     "site.update": ("org", _l("Site edited"), _l("%(actor)s edited the site %(object)s")),
     "process.create": ("org", _l("Process added"), _l("%(actor)s added the process %(object)s")),

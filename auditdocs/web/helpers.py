@@ -94,7 +94,7 @@ def init_helpers(app: Flask) -> None:
 NAV = (
     ("tasks.index", "tasks.", _l("My tasks"), can_have_tasks),
     ("documents.register", "documents.", _l("Documents"), None),
-    ("records.index", "records.", _l("Records"), None),
+    ("nonconformities.index", "nonconformities.", _l("Nonconformities"), "see_nonconformities"),
     ("risks.index", "risks.", _l("Risks"), None),
     ("search.index", "search.", _l("Search"), None),
     ("packs.index", "packs.", _l("Packs"), None),

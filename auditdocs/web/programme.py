@@ -17,6 +17,7 @@ from ..db import write_transaction
 from ..extensions import db
 from ..models import Audit, Certificate, Clause, Standard
 from ..models.programme import AUDIT_TYPES, SCOPE_KEYS
+from ..policy import current_scope
 from ..services import ServiceError
 from ..services import certificates as certs
 from ..services import programme as svc
@@ -144,7 +145,10 @@ def audit(audit_id: int) -> ResponseReturnValue:
     item = audit_or_404(audit_id)
     sampling = (item.is_certification and item.status == "planned" and manages()
                 and "sampling.propose" in current_app.view_functions)  # a sample is drawn for a planned audit
-    return render_template("programme/audit.html", item=item, manages=manages(), sampling=sampling)
+    raise_nc = ("nonconformities.new" in current_app.view_functions
+                and current_scope().refuse_record_nonconformity() is None)  # a finding of this audit
+    return render_template("programme/audit.html", item=item, manages=manages(), sampling=sampling,
+                           raise_nc=raise_nc)
 
 
 @bp.route("/audits/<int:audit_id>/edit", methods=["GET", "POST"])

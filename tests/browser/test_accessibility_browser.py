@@ -16,12 +16,16 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import inspect, select, text
+from sqlalchemy import func, inspect, select, text
 
 from auditdocs.db import write_transaction
 from auditdocs.demo import create_demo
 from auditdocs.extensions import db
-from auditdocs.models import Clause, Standard
+from auditdocs.models import Clause, Nonconformity, Standard, User
+from auditdocs.policy import AccessScope
+from auditdocs.services.actions import ActionInput, add_action, implement_action
+from auditdocs.services.nonconformities import NcInput, create_nonconformity
+from auditdocs.timeutil import local_today
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -34,6 +38,7 @@ LANGUAGES = ("es", "en")
 NOT_PAGES = {"static", "main.healthz", "auth.login"}
 PLACEHOLDER = re.compile(r"<(?:(?P<conv>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 CANDIDATES = 4  # sample values tried per placeholder (an auditor cannot see a draft: the next one may do)
+TABLE_OF = {"nc": "nonconformities"}  # placeholders whose stem does not name their table
 RUN_AXE = """async (tags) => {
   const result = await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
   return result.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
@@ -43,11 +48,25 @@ RUN_AXE = """async (tags) => {
 
 
 def _seed(app: Flask) -> None:
-    """The demo organisation: documents in every state, sites, processes, a certificate and its audits."""
+    """The demo organisation: documents in every state, sites, processes, a certificate and its audits; and, if the
+    demo holds none, a nonconformity with an implemented action (so its page shows the check's forms)."""
     with app.app_context():
         with write_transaction():
             create_demo()
+            if db.session.scalar(select(func.count()).select_from(Nonconformity)) == 0:
+                _seed_nonconformity()
         db.session.remove()
+
+
+def _seed_nonconformity() -> None:
+    recorder = next(u for u in db.session.scalars(select(User).order_by(User.id))
+                    if AccessScope.of(u).can("record_nonconformities") and u.role != "admin")
+    today = local_today()
+    nc = create_nonconformity(NcInput(title="Registro de obsequios incompleto", description="Tres obsequios sin "
+                                      "registrar.", source="internal_audit", grade="minor", detected_on=today,
+                                      detected_by_id=recorder.id), actor=recorder, today=today)
+    action = add_action(nc, ActionInput("Capacitar al personal", recorder.id, today), actor=recorder, today=today)
+    implement_action(action, actor=recorder, today=today, evidence="Lista de asistencia")
 
 
 def _samples(app: Flask) -> dict[tuple[str, str], list[str]]:
@@ -67,7 +86,8 @@ def _samples(app: Flask) -> dict[tuple[str, str], list[str]]:
 
         def ids(stem: str) -> list[str]:
             with_id = sorted((t for t in tables if "id" in columns[t]), key=len)
-            names = [t for t in with_id if t in (f"{stem}s", f"{stem}es") or t.endswith(f"_{stem}s")]
+            names = [t for t in with_id if t == TABLE_OF.get(stem)]
+            names += [t for t in with_id if t in (f"{stem}s", f"{stem}es") or t.endswith(f"_{stem}s")]
             names += [t for t in with_id if t.startswith(stem) and t not in names]
             for table in names:
                 rows = db.session.execute(text(f'SELECT id FROM "{table}" ORDER BY id LIMIT {CANDIDATES}'))  # noqa: S608
@@ -216,3 +236,4 @@ def test_no_serious_accessibility_violation_on_any_page(app, live_server, browse
     assert must <= set(checked["es"]), checked["es"]
     assert checked["es"] == checked["en"]
     assert any(p.startswith("/documents/") and p[len("/documents/"):].isdigit() for p in checked["es"])
+    assert any(re.fullmatch(r"/nonconformities/\d+/history", p) for p in checked["es"]), checked["es"]

@@ -1,0 +1,95 @@
+"""The nonconformities blueprint and what its views share: lookups under the access scope, labels and replies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+
+from ...labels import (
+    ACTION_STATUS_LABELS,
+    ISHIKAWA_CATEGORY_LABELS,
+    NC_GRADE_LABELS,
+    NC_SOURCE_LABELS,
+    NC_STATUS_LABELS,
+    ROOT_CAUSE_METHOD_LABELS,
+)
+from ...models import CorrectiveAction, Nonconformity
+from ...policy import current_scope
+from ...services import ServiceError
+from ...services.actions import get_action
+from ...services.nonconformities import get_nonconformity
+from ...services.programme import InvalidInput
+from ..errors import note_refusal
+
+bp = Blueprint("nonconformities", __name__, url_prefix="/nonconformities")
+
+LABELS = {"nc_source_labels": NC_SOURCE_LABELS, "nc_grade_labels": NC_GRADE_LABELS,
+          "nc_status_labels": NC_STATUS_LABELS, "action_status_labels": ACTION_STATUS_LABELS,
+          "root_cause_method_labels": ROOT_CAUSE_METHOD_LABELS, "ishikawa_category_labels": ISHIKAWA_CATEGORY_LABELS}
+
+
+@bp.app_context_processor
+def _labels() -> dict[str, Any]:
+    """The register's translated labels, for these pages and those that list nonconformities (dashboard, tasks)."""
+    return LABELS
+
+
+@bp.before_request
+def _may_see() -> None:
+    """Every page needs the right to read nonconformities (all signed-in roles today: the policy says)."""
+    if not current_scope().can("see_nonconformities"):
+        abort(403)
+
+
+def nc_or_404(nc_id: int) -> Nonconformity:
+    """A nonconformity the current user sees, else 404."""
+    try:
+        return get_nonconformity(current_scope(), nc_id)
+    except ServiceError:
+        abort(404)
+
+
+def action_or_404(nc: Nonconformity, action_id: int) -> CorrectiveAction:
+    """An action of this nonconformity, else 404 (an action of another one is not this one's)."""
+    try:
+        action = get_action(current_scope(), action_id)
+    except ServiceError:
+        abort(404)
+    if action.nonconformity_id != nc.id:
+        abort(404)
+    return action
+
+
+def show_errors(form: FlaskForm, exc: InvalidInput) -> None:
+    """A service's refusals next to the fields they concern (the rest flashed above the page)."""
+    for name, message in exc.errors.items():
+        target = getattr(form, name, None)
+        if target is None or not hasattr(target, "errors"):
+            flash(str(message), "danger")
+        else:
+            target.errors = [*target.errors, str(message)]
+
+
+def report(exc: ServiceError, form: FlaskForm | None = None) -> int:
+    """Say why a change was refused (at its fields when a form is given); returns the status to answer with."""
+    if isinstance(exc, InvalidInput):
+        flash(_("Please correct the marked fields."), "danger")
+        if form is not None:
+            show_errors(form, exc)
+        else:
+            for message in exc.errors.values():
+                flash(str(message), "danger")
+    else:
+        if exc.status == 403:
+            note_refusal(403)
+        flash(str(exc.message), "danger")
+    return exc.status
+
+
+def form_refused() -> int:
+    """The form's own checks failed: 400, with the errors at their fields."""
+    flash(_("Please correct the marked fields."), "danger")
+    return 400
