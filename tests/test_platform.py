@@ -340,9 +340,9 @@ def test_times_are_shown_in_lima_time(app, client, login_as, make_user):
 
     row = _user_row(client.get("/admin/users").get_data(as_text=True), visitor.email)
     assert "10:30" in row and "15:30" not in row
-    assert "3/5/24" in row, "English dates are month/day"
+    assert "Mar 5, 2024" in row, "English dates: month, day, year (the app's one medium format)"
 
     client.post_form("/lang", {"lang": "es"}, page="/")
     row = _user_row(client.get("/admin/users").get_data(as_text=True), visitor.email)
     assert "10:30" in row and "15:30" not in row
-    assert "5/3/24" in row, "Spanish dates are day/month"
+    assert "5 mar 2024" in row, "Spanish dates: day, month, year"
