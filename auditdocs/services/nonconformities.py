@@ -182,6 +182,8 @@ def update_nonconformity(nc: Nonconformity, data: NcInput, *, actor: User, today
     scope = require_recorder(actor)
     require_not_closed(nc)
     values, clauses, documents = _validated(data, scope, today)
+    # Links to documents this editor may not see stay: they could neither see nor mean to remove them.
+    documents += [d for d in nc.documents if d not in documents and not scope.sees_document(d)]
     before = nc.revision
     _apply(nc, values, clauses, documents)
     return revisions.save(nc, actor=actor, note=note).number != before

@@ -1,0 +1,68 @@
+"""Review of issue 11 through HTTP: what a nonconformity's pages must not show or refuse wrongly."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from support import pdf, seed_document, write
+
+from auditdocs.extensions import db
+from auditdocs.models import Nonconformity
+from auditdocs.timeutil import local_today
+
+
+def _login(client, user):
+    client.post_form("/logout", page="/")
+    resp = client.post_form("/login", {"email": user.email, "password": user.password})
+    assert resp.status_code == 302
+
+
+def _form(app, **fields):
+    with app.app_context():
+        today = local_today()
+    data = {"title": "Registro de obsequios incompleto", "description": "Tres obsequios recibidos sin registrar.",
+            "source": "internal_audit", "grade": "minor", "detected_on": today.isoformat(), "detected_by_id": "0",
+            "detected_by_name": "Equipo auditor", "audit_id": "0", "site_id": "0", "process_id": "0",
+            "root_cause_method": "", "ishikawa_category": ""}
+    data.update(fields)
+    return data
+
+
+def _errors(resp):
+    return re.findall(r"invalid-feedback[^<]*<[^<]*", resp.get_data(as_text=True))
+
+
+@pytest.fixture
+def people(make_user):
+    return {"keeper": make_user("quality_officer", name="Quique Keeper"),
+            "compliance": make_user("compliance_officer", name="Carla Compliance"),
+            "auditor": make_user("auditor", name="Aurora Auditor")}
+
+
+def test_a_restricted_document_linked_to_a_nonconformity_stays_hidden_and_linked(app, client, people, tmp_path):
+    """Whoever may not see a restricted document reads neither its code nor its title on the nonconformity's
+    pages, and editing the nonconformity neither fails on nor drops the link they cannot see."""
+    seed_document(app, people["keeper"].id, write(tmp_path / "r.pdf", pdf("r")), code="PR-RES-009",
+                  title="Investigación reservada de sobornos", confidentiality="restricted")
+    _login(client, people["keeper"])
+    resp = client.post_form("/nonconformities/new", _form(app, document_ids="PR-RES-009"), page="/nonconformities/new")
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
+    nc_id = int(resp.location.rstrip("/").rsplit("/", 1)[1])
+    page = f"/nonconformities/{nc_id}"
+    assert "Investigación reservada" in client.get(page).get_data(as_text=True)  # its keeper sees it
+
+    for who in ("compliance", "auditor"):
+        _login(client, people[who])
+        for url in (page, f"{page}/history", f"{page}/history?on={_form(app)['detected_on']}"):
+            body = client.get(url).get_data(as_text=True)
+            assert "PR-RES-009" not in body and "Investigación reservada" not in body, (who, url)
+
+    _login(client, people["compliance"])
+    edit = f"{page}/edit"
+    assert "PR-RES-009" not in client.get(edit).get_data(as_text=True)
+    resp = client.post_form(edit, _form(app, root_cause="Sin responsable", note="Análisis", document_ids=""), page=edit)
+    assert resp.status_code == 302, _errors(resp)
+    with app.app_context():
+        nc = db.session.get(Nonconformity, nc_id)
+        assert [d.code for d in nc.documents] == ["PR-RES-009"] and nc.root_cause == "Sin responsable"
