@@ -66,3 +66,14 @@ def test_a_restricted_document_linked_to_a_nonconformity_stays_hidden_and_linked
     with app.app_context():
         nc = db.session.get(Nonconformity, nc_id)
         assert [d.code for d in nc.documents] == ["PR-RES-009"] and nc.root_cause == "Sin responsable"
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_the_point_in_time_view_refuses_a_day_out_of_range_with_a_message(app, client, people, day):
+    """A day the arithmetic cannot hold (or a typing mistake) answers 400 with a message, never a 500."""
+    _login(client, people["keeper"])
+    resp = client.post_form("/nonconformities/new", _form(app), page="/nonconformities/new")
+    page = resp.location.rstrip("/")
+    resp = client.get(f"{page}/history?on={day}")
+    assert resp.status_code == 400
+    assert "Enter a date between 1990 and 2100." in resp.get_data(as_text=True)

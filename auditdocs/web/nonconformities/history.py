@@ -27,6 +27,7 @@ from ...models.records import id_list
 from ...policy import current_scope
 from ...services import revisions
 from ..helpers import current_lang, fmt_date
+from ..params import plausible_date
 from ..programme_forms import AUDIT_TYPE_LABELS
 from .blueprint import bp, nc_or_404
 from .forms import AsOfForm
@@ -169,6 +170,9 @@ def history(nc_id: int) -> ResponseReturnValue:
     entries, names = _timeline(nc)
     form = AsOfForm(request.args)
     day = form.on.data if form.validate() else None
+    if not plausible_date(day):  # 9999-12-31 would overflow the end-of-day arithmetic
+        form.on.errors = [*form.on.errors, _("Enter a date between 1990 and 2100.")]
+        day = None
     status = 200 if not form.on.errors else 400
     state = _as_of(nc, day, names) if day else None
     return render_template("nonconformities/history.html", nc=nc, entries=entries, form=form, day=day,
