@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+from records_support import add_action, raise_nc
+from sqlalchemy import event
 from support import pdf, seed_document, write
 
 from auditdocs.extensions import db
@@ -77,3 +80,35 @@ def test_the_point_in_time_view_refuses_a_day_out_of_range_with_a_message(app, c
     resp = client.get(f"{page}/history?on={day}")
     assert resp.status_code == 400
     assert "Enter a date between 1990 and 2100." in resp.get_data(as_text=True)
+
+
+def _queries(app, client, url):
+    """How many SQL statements answering the page took."""
+    seen = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda *_args: seen.append(1)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return len(seen)
+
+
+def test_the_dashboard_lists_take_as_many_queries_for_many_owners_as_for_few(app, client, people, make_user):
+    """The action lists (due soon, overdue, mine, checks owed) load their owners in one go, not one per row."""
+    _login(client, people["keeper"])
+    with app.app_context():
+        today = local_today()
+
+    def more(count):
+        for _n in range(count):
+            nc_id = raise_nc(app, people["keeper"].id, today=today, detected_on=today)
+            add_action(app, people["keeper"].id, nc_id, make_user("compliance_officer").id,
+                       due=today + timedelta(days=3), today=today)
+
+    more(2)
+    few = _queries(app, client, "/nonconformities/dashboard")
+    more(8)
+    assert _queries(app, client, "/nonconformities/dashboard") == few
