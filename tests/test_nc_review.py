@@ -6,12 +6,15 @@ import re
 from datetime import timedelta
 
 import pytest
-from records_support import add_action, raise_nc
+from records_support import DAY, add_action, on_nc, raise_nc
 from sqlalchemy import event
 from support import pdf, seed_document, write
 
+from auditdocs.db import write_transaction
 from auditdocs.extensions import db
-from auditdocs.models import Nonconformity
+from auditdocs.models import Nonconformity, User
+from auditdocs.services import ServiceError, actions, nonconformities
+from auditdocs.services.actions import ActionInput
 from auditdocs.timeutil import local_today
 
 
@@ -112,3 +115,25 @@ def test_the_dashboard_lists_take_as_many_queries_for_many_owners_as_for_few(app
     few = _queries(app, client, "/nonconformities/dashboard")
     more(8)
     assert _queries(app, client, "/nonconformities/dashboard") == few
+
+
+def test_an_action_raised_while_another_request_closes_the_nonconformity_is_refused(app, backend, people):
+    """PostgreSQL reads committed rows statement by statement: a step must decide on the nonconformity as it is
+    under its lock, not as it was read a moment before another request closed it (a closed NC with a live action)."""
+    if backend == "sqlite":
+        pytest.skip("SQLite writers hold the whole database from the start of the write: no interleaving to test")
+    keeper, closer = people["keeper"].id, people["compliance"].id
+    nc_id = raise_nc(app, keeper, grade="observation")
+    with app.app_context(), write_transaction():  # this request read the NC open...
+        nc = db.session.get(Nonconformity, nc_id)
+        assert nc is not None and not nc.is_closed
+        # ...while another one closes it on a no-action decision, and commits
+        on_nc(app, closer, nc_id, nonconformities.close_nonconformity, today=DAY, note="No requiere acción",
+              no_action=True)
+        with pytest.raises(ServiceError) as refused:
+            actions.add_action(nc, ActionInput("Capacitar", closer, DAY), actor=db.session.get(User, keeper),
+                               today=DAY)
+        assert refused.value.status == 409
+    with app.app_context():
+        nc = db.session.get(Nonconformity, nc_id)
+        assert nc is not None and nc.is_closed and list(nc.actions) == []
