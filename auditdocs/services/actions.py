@@ -18,7 +18,7 @@ from ..extensions import db
 from ..models import CorrectiveAction, Nonconformity, User
 from ..policy import AccessScope, scope_of
 from . import Forbidden, ServiceError, revisions
-from .nonconformities import TEXT_MAX, require_not_closed, require_recorder, settle
+from .nonconformities import TEXT_MAX, hold, require_not_closed, require_recorder, settle
 from .programme import Problems
 
 
@@ -84,6 +84,7 @@ def _save_both(action: CorrectiveAction, actor: User, note: str | None = None) -
 def add_action(nc: Nonconformity, data: ActionInput, *, actor: User, today: date) -> CorrectiveAction:
     """Raise an action against an open nonconformity (a new action after a not-effective one clears the need)."""
     require_recorder(actor)
+    hold(nc)
     require_not_closed(nc)
     values = _validated(data, today, None)
     number = (db.session.scalar(select(func.max(CorrectiveAction.number))
@@ -98,6 +99,7 @@ def add_action(nc: Nonconformity, data: ActionInput, *, actor: User, today: date
 def update_action(action: CorrectiveAction, data: ActionInput, *, actor: User, today: date) -> bool:
     """Change an action's description, owner or due date while it is planned or in progress."""
     _refuse(scope_of(actor).refuse_work_action(action))
+    hold(action.nonconformity)
     require_not_closed(action.nonconformity)
     _require_status(action, "planned", "in_progress")
     values = _validated(data, today, action)
@@ -113,6 +115,7 @@ def update_action(action: CorrectiveAction, data: ActionInput, *, actor: User, t
 def start_action(action: CorrectiveAction, *, actor: User, today: date) -> None:
     """Planned → in progress."""
     _refuse(scope_of(actor).refuse_work_action(action))
+    hold(action.nonconformity)
     _require_status(action, "planned")
     action.status, action.started_on = "in_progress", today
     _save_both(action, actor)
@@ -121,6 +124,7 @@ def start_action(action: CorrectiveAction, *, actor: User, today: date) -> None:
 def implement_action(action: CorrectiveAction, *, actor: User, today: date, evidence: str | None) -> None:
     """Planned or in progress → implemented, with the completion evidence (attachments may add to it)."""
     _refuse(scope_of(actor).refuse_work_action(action))
+    hold(action.nonconformity)
     _require_status(action, "planned", "in_progress")
     problems = Problems()
     text = problems.text("completion_note", evidence, TEXT_MAX, _l("Describe what was done (the completion "
@@ -134,6 +138,7 @@ def implement_action(action: CorrectiveAction, *, actor: User, today: date, evid
 def schedule_check(action: CorrectiveAction, *, actor: User, due: date | None, checker_id: int | None) -> None:
     """Schedule the effectiveness check of an implemented action, optionally naming who does it (not the owner)."""
     require_recorder(actor)
+    hold(action.nonconformity)
     _require_status(action, "implemented")
     problems = Problems()
     day = problems.day("check_due", due, _l("Enter the day of the effectiveness check."))
@@ -152,7 +157,8 @@ def record_check(action: CorrectiveAction, *, actor: User, today: date, effectiv
                  evidence: str | None) -> None:
     """Implemented → effective or not effective (both final), by someone other than the owner, with evidence.
     Not effective reopens the nonconformity until a new action is raised."""
-    _refuse(scope_of(actor).refuse_check_action(action))
+    hold(action.nonconformity)
+    _refuse(scope_of(actor).refuse_check_action(action))  # the owner and checker as they stand under the lock
     _require_status(action, "implemented")
     problems = Problems()
     text = problems.text("check_evidence", evidence, TEXT_MAX, _l("Record the evidence of the check."))
@@ -167,6 +173,7 @@ def record_check(action: CorrectiveAction, *, actor: User, today: date, effectiv
 def cancel_action(action: CorrectiveAction, *, actor: User, reason: str | None) -> None:
     """Cancel an action that is not final yet, saying why; compliance and quality officers only."""
     _refuse(scope_of(actor).refuse_cancel_action(action))
+    hold(action.nonconformity)
     require_not_closed(action.nonconformity)
     _require_status(action, "planned", "in_progress", "implemented")
     problems = Problems()

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Float, Select, and_, case, cast, func, literal, select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Clause, CorrectiveAction, Nonconformity, Process, Standard, nonconformity_clauses
@@ -222,7 +223,8 @@ class ActionList:
 
 
 def _listed(stmt: Select[Any], limit: int = LISTED) -> ActionList:
-    return ActionList(list(db.session.scalars(stmt.limit(limit)).unique()), count_capped(stmt))
+    rows = stmt.limit(limit).options(selectinload(CorrectiveAction.owner))  # the lists name each owner
+    return ActionList(list(db.session.scalars(rows).unique()), count_capped(stmt))
 
 
 def action_lists(scope: AccessScope, today: date, site_ids: Sequence[int] | None = None) -> dict[str, ActionList]:

@@ -15,8 +15,9 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from ..db import advisory_lock
 from ..extensions import db
-from ..models import Audit, Clause, Document, Nonconformity, Process, Site, User
+from ..models import Audit, Clause, CorrectiveAction, Document, Nonconformity, Process, Site, User
 from ..models.records import (
     AUDIT_SOURCES,
     ISHIKAWA_CATEGORIES,
@@ -33,6 +34,7 @@ from .numbering import next_number, reference
 from .programme import NAME_MAX, Problems, rows_by_id
 
 PREFIX, KIND = "NC", "nonconformity"
+_PG_LOCK = 0x4E434F4E  # "NCON": namespace of the per-nonconformity locks
 TITLE_MAX, TEXT_MAX = 300, 20000
 
 
@@ -74,6 +76,16 @@ def require_recorder(actor: User) -> AccessScope:
     if refusal is not None:
         raise Forbidden(refusal)
     return scope
+
+
+def hold(nc: Nonconformity) -> None:
+    """Serialise changes to one nonconformity and its actions, and re-read them under the lock: on PostgreSQL another
+    request may have closed it or changed an action since this one read them, and the rules must see that."""
+    advisory_lock(_PG_LOCK, f"{KIND}:{nc.id}")
+    db.session.refresh(nc)
+    db.session.scalars(select(CorrectiveAction).where(CorrectiveAction.nonconformity_id == nc.id)
+                       .execution_options(populate_existing=True)).all()
+    db.session.refresh(nc, attribute_names=["actions"])
 
 
 def require_not_closed(nc: Nonconformity) -> None:
@@ -180,8 +192,11 @@ def update_nonconformity(nc: Nonconformity, data: NcInput, *, actor: User, today
                          note: str | None = None) -> bool:
     """Edit an open nonconformity (analysis, root cause, links...); returns whether anything changed."""
     scope = require_recorder(actor)
+    hold(nc)
     require_not_closed(nc)
     values, clauses, documents = _validated(data, scope, today)
+    # Links to documents this editor may not see stay: they could neither see nor mean to remove them.
+    documents += [d for d in nc.documents if d not in documents and not scope.sees_document(d)]
     before = nc.revision
     _apply(nc, values, clauses, documents)
     return revisions.save(nc, actor=actor, note=note).number != before
@@ -228,6 +243,7 @@ def close_nonconformity(nc: Nonconformity, *, actor: User, today: date, note: st
     refusal = scope_of(actor).refuse_close_nonconformity(nc)
     if refusal is not None:
         raise Forbidden(refusal)
+    hold(nc)
     settle(nc)
     refusal = close_refusal(nc, no_action=no_action)
     if refusal is not None:
@@ -246,6 +262,7 @@ def reopen_nonconformity(nc: Nonconformity, *, actor: User, reason: str | None) 
     refusal = scope_of(actor).refuse_close_nonconformity(nc)
     if refusal is not None:
         raise Forbidden(refusal)
+    hold(nc)
     if not nc.is_closed:
         raise ServiceError(_l("Only a closed nonconformity can be reopened."), 409)
     problems = Problems()

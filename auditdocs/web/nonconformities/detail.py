@@ -71,6 +71,7 @@ def detail_context(nc: Nonconformity, override: dict[str, FlaskForm] | None = No
     closer = not nc.is_closed and scope.refuse_close_nonconformity(nc) is None
     return {
         "nc": nc, "today": local_today(), "actions": actions, "files": attachments_of(nc), "offers": offers,
+        "documents": [d for d in nc.documents if scope.sees_document(d)],  # a restricted title is not shown
         "action_files": {a.id: attachments_of(a) for a in actions},
         "action_forms": {a.id: action_forms(a, override) for a in actions},
         # Why a closer cannot close yet (an open action, a not-effective one...), said where the button would be.
@@ -202,7 +203,7 @@ def edit(nc_id: int) -> ResponseReturnValue:
     form = NcForm(obj=nc).fill([nc.detected_by_id], nc.site_id, nc.process_id)
     if not form.is_submitted():
         form.clause_ids.data = id_list(nc.clause_ids)
-        form.document_ids.data = ", ".join(d.code for d in nc.documents)
+        form.document_ids.data = ", ".join(d.code for d in nc.documents if current_scope().sees_document(d))
         form.audit_id.data, form.site_id.data = nc.audit_id or 0, nc.site_id or 0
         form.process_id.data, form.detected_by_id.data = nc.process_id or 0, nc.detected_by_id or 0
         form.root_cause_method.data = nc.root_cause_method or ""

@@ -11,7 +11,7 @@ from flask import render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, true
 
 from ...extensions import db
 from ...labels import (
@@ -24,8 +24,10 @@ from ...labels import (
 )
 from ...models import Audit, Clause, Document, Nonconformity, Process, RecordRevision, Site, User
 from ...models.records import id_list
+from ...policy import current_scope
 from ...services import revisions
 from ..helpers import current_lang, fmt_date
+from ..params import plausible_date
 from ..programme_forms import AUDIT_TYPE_LABELS
 from .blueprint import bp, nc_or_404
 from .forms import AsOfForm
@@ -92,14 +94,16 @@ class Names:
         self.audits = self._load(Audit, ids("audit_id"), lambda a: f"{AUDIT_TYPE_LABELS.get(a.audit_type, '')} · "
                                  f"{a.auditing_body} · {fmt_date(a.planned_start, 'short')}")
         self.clauses = self._load(Clause, listed("clause_ids"), lambda c: c.ref)
-        self.documents = self._load(Document, listed("document_ids"), lambda d: d.code)
+        self.documents = self._load(Document, listed("document_ids"), lambda d: d.code,
+                                    current_scope().document_condition())  # a hidden one reads as its number
         self.ncs = self._load(Nonconformity, ids("nonconformity_id"), lambda n: n.reference)
 
     @staticmethod
-    def _load(model: Any, ids: set[int], label: Any) -> dict[int, str]:
+    def _load(model: Any, ids: set[int], label: Any, visible: Any = true()) -> dict[int, str]:
         if not ids:
             return {}
-        return {row.id: str(label(row)) for row in db.session.scalars(select(model).where(model.id.in_(ids)))}
+        return {row.id: str(label(row))
+                for row in db.session.scalars(select(model).where(model.id.in_(ids), visible))}
 
     def show(self, entity_type: str, name: str, value: Any) -> str:
         """A stored value as a person reads it."""
@@ -166,6 +170,9 @@ def history(nc_id: int) -> ResponseReturnValue:
     entries, names = _timeline(nc)
     form = AsOfForm(request.args)
     day = form.on.data if form.validate() else None
+    if not plausible_date(day):  # 9999-12-31 would overflow the end-of-day arithmetic
+        form.on.errors = [*form.on.errors, _("Enter a date between 1990 and 2100.")]
+        day = None
     status = 200 if not form.on.errors else 400
     state = _as_of(nc, day, names) if day else None
     return render_template("nonconformities/history.html", nc=nc, entries=entries, form=form, day=day,
