@@ -26,13 +26,10 @@ from __future__ import annotations
 import argparse
 import random
 import re
-import secrets
-import shutil
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -43,10 +40,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flask import Flask  # noqa: E402
-from sqlalchemy import create_engine, event, func, insert, select, text  # noqa: E402
+from sqlalchemy import event, func, insert, select, text  # noqa: E402
 
-import config as app_config  # noqa: E402
-from auditdocs import create_app  # noqa: E402
 from auditdocs.db import write_transaction  # noqa: E402
 from auditdocs.demo.org import create_org  # noqa: E402
 from auditdocs.extensions import db  # noqa: E402
@@ -61,10 +56,10 @@ from auditdocs.models import (  # noqa: E402
     User,
 )
 from auditdocs.models.records import NC_SOURCES  # noqa: E402
-from auditdocs.provision import initialise  # noqa: E402
 from auditdocs.services import users  # noqa: E402
 from auditdocs.textnorm import search_key  # noqa: E402
 from auditdocs.timeutil import local_today  # noqa: E402
+from benchmarks.benchapp import bench_app  # noqa: E402
 
 PASSWORD = "Bench-password-2026"  # noqa: S105 - a throwaway database
 WARMUP = 10
@@ -97,38 +92,8 @@ class Bench:
 @contextmanager
 def fresh_app(backend: str, database_url: str | None) -> Iterator[Bench]:
     """An empty, migrated database with the catalogue, in a temp dir (PostgreSQL: a schema of its own)."""
-    tmp = Path(tempfile.mkdtemp(prefix=f"records-bench-{backend}-"))
-    overrides: dict[str, Any] = {"DATA_DIR": tmp, "TIMEZONE": "America/Lima", "DEFAULT_LANGUAGE": "es"}
-    drop: Callable[[], None] = lambda: None  # noqa: E731
-    if backend == "sqlite":
-        overrides["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp / 'auditdocs.sqlite3'}"
-    else:
-        assert database_url
-        schema = f"records_bench_{secrets.token_hex(4)}"
-        admin = create_engine(database_url)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        overrides["SQLALCHEMY_DATABASE_URI"] = database_url
-        overrides["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"options": f"-csearch_path={schema}"}}
-
-        def drop() -> None:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
-    try:
-        app = create_app(app_config.TestConfig, overrides)
-        with app.app_context(), write_transaction():
-            initialise()
+    with bench_app(backend, database_url, "records-bench") as app:
         yield Bench(app, backend)
-    finally:
-        try:
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
-        except NameError:  # create_app failed: nothing to close
-            pass
-        drop()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def accounts_and_org(bench: Bench) -> None:

@@ -24,7 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -35,17 +35,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flask import Flask  # noqa: E402
-from sqlalchemy import create_engine, select, text  # noqa: E402
+from sqlalchemy import select, text  # noqa: E402
 
-import config as app_config  # noqa: E402
-from auditdocs import create_app  # noqa: E402
 from auditdocs.db import write_transaction  # noqa: E402
 from auditdocs.extensions import db  # noqa: E402
 from auditdocs.models import Clause, Document, Standard, User  # noqa: E402
-from auditdocs.provision import initialise  # noqa: E402
 from auditdocs.services import documents as docs  # noqa: E402
 from auditdocs.services import users  # noqa: E402
 from auditdocs.services.uploads import Checked, Incoming, ingest  # noqa: E402
+from benchmarks.benchapp import bench_app  # noqa: E402
 
 PASSWORD = "Bench-password-2026"  # noqa: S105 - a throwaway database
 WARMUP = 10
@@ -69,7 +67,6 @@ class Site:
     app: Flask
     backend: str
     n: int
-    cleanup: Callable[[], None]
     ids: dict[str, int] = field(default_factory=dict)
 
 
@@ -80,40 +77,8 @@ def _pg_url(args: argparse.Namespace) -> str | None:
 @contextmanager
 def fresh_site(backend: str, n: int, pg_url: str | None) -> Iterator[Site]:
     """An empty, migrated database with the catalogue, in a temp dir (and its own PostgreSQL schema)."""
-    tmp = Path(tempfile.mkdtemp(prefix=f"scale-{backend}-{n}-"))
-    overrides: dict[str, Any] = {"DATA_DIR": tmp, "TIMEZONE": "America/Lima", "DEFAULT_LANGUAGE": "es"}
-    drop: Callable[[], None] = lambda: None  # noqa: E731
-    if backend == "sqlite":
-        overrides["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp / 'auditdocs.sqlite3'}"
-    else:
-        assert pg_url
-        schema = f"scale_bench_{secrets.token_hex(4)}"
-        admin = create_engine(pg_url)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        overrides["SQLALCHEMY_DATABASE_URI"] = pg_url
-        overrides["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"options": f"-csearch_path={schema}"}}
-
-        def drop() -> None:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
-    app = create_app(app_config.TestConfig, overrides)
-    with app.app_context(), write_transaction():
-        initialise()
-
-    def cleanup() -> None:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        drop()
-        shutil.rmtree(tmp, ignore_errors=True)
-
-    site = Site(app, backend, n, cleanup)
-    try:
-        yield site
-    finally:
-        site.cleanup()
+    with bench_app(backend, pg_url, f"scale-{n}") as app:
+        yield Site(app, backend, n)
 
 
 def _accounts(site: Site) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField, TextAreaField
@@ -11,11 +12,22 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from ..labels import ROLE_LABELS
+from ..services.programme import InvalidInput
 
 
 def opts(pairs: Iterable[tuple[object, object]]) -> list[SelectChoice]:
     """(value, label) pairs as WTForms choices."""
     return [SelectChoice(str(value), label) for value, label in pairs]
+
+
+def show_errors(form: FlaskForm, exc: InvalidInput) -> None:
+    """Put a service's refusals next to the fields they concern (the rest as one message above the form)."""
+    for name, message in exc.errors.items():
+        target = getattr(form, name, None)
+        if target is None or not hasattr(target, "errors"):
+            flash(str(message), "danger")
+        else:
+            target.errors = [*target.errors, str(message)]
 
 
 def role_choices() -> list[SelectChoice]:

@@ -25,7 +25,7 @@ from ..policy import current_scope
 from ..services import ServiceError
 from ..services.programme import InvalidInput
 from .errors import note_refusal
-from .forms import opts
+from .forms import opts, show_errors
 from .helpers import current_lang
 
 SCOPE_LABELS = {"iso9001_2015": _l("ISO 9001:2015 (quality)"), "iso37001_2016": _l("ISO 37001:2016 (anti-bribery)"),
@@ -145,15 +145,6 @@ def manages() -> bool:
     """Whether the current person may change the scope and the programme (the pages show buttons by it)."""
     return current_scope().can("manage_programme")
 
-
-def show_errors(form: FlaskForm, exc: InvalidInput) -> None:
-    """Put a service's refusals next to the fields they concern (the rest as one message above the form)."""
-    for name, message in exc.errors.items():
-        target = getattr(form, name, None)
-        if target is None or not hasattr(target, "errors"):
-            flash(str(message), "danger")
-        else:
-            target.errors = [*target.errors, str(message)]
 
 
 def refused(exc: ServiceError, form: FlaskForm, template: str, **ctx: Any) -> ResponseReturnValue:

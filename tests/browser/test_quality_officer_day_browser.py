@@ -35,13 +35,8 @@ def three_pages() -> bytes:
     return buf.getvalue()
 
 
-def in_spanish(page: Any, live_server: str, user: Any) -> None:
-    """Log in through the form and switch the interface to Spanish."""
-    page.goto(f"{live_server}/login")
-    page.fill("#email", user.email)
-    page.fill("#password", user.password)
-    with page.expect_navigation():
-        page.click("form:has(#password) button[type=submit]")
+def spanish(page: Any) -> None:
+    """Switch the signed-in person's interface to Spanish."""
     with page.expect_navigation():
         page.get_by_test_id("lang-es").click()
     expect(page.locator("html")).to_have_attribute("lang", "es")
@@ -61,7 +56,8 @@ def second_page(browser: Any, console_errors: Any) -> Iterator[Any]:
 
 
 @pytest.mark.parametrize("browser_locale", ["es-PE"])
-def test_the_quality_officers_day_in_spanish(page, second_page, live_server, make_user, tmp_path: Path):
+def test_the_quality_officers_day_in_spanish(page, second_page, live_server, make_user, browser_login,
+                                             tmp_path: Path):
     rosa = make_user("quality_officer", name="Rosa Huamán")
     jorge = make_user("quality_officer", name="Jorge Quispe")
     folder = tmp_path / "mañana"
@@ -70,7 +66,8 @@ def test_the_quality_officers_day_in_spanish(page, second_page, live_server, mak
              write(folder / INSTRUCTION, docx("Pasos de la visita", "Visitas domiciliarias"))]
 
     # Morning: both files at once from the register.
-    in_spanish(page, live_server, rosa)
+    browser_login(page, live_server, rosa)
+    spanish(page)
     page.goto(f"{live_server}/documents/")
     with page.expect_navigation():
         page.get_by_test_id("bulk-upload").click()
@@ -111,7 +108,8 @@ def test_the_quality_officers_day_in_spanish(page, second_page, live_server, mak
     doc_url = page.url.rsplit("/versions/", 1)[0]
 
     # Jorge approves it from his tasks; Rosa's own drafts never wait for her.
-    in_spanish(second_page, live_server, jorge)
+    browser_login(second_page, live_server, jorge)
+    spanish(second_page)
     with second_page.expect_navigation():
         second_page.get_by_role("link", name="Mis tareas", exact=True).first.click()
     tasks = second_page.get_by_test_id("task-approve")

@@ -23,6 +23,7 @@ from ...services.actions import get_action
 from ...services.nonconformities import get_nonconformity
 from ...services.programme import InvalidInput
 from ..errors import note_refusal
+from ..forms import show_errors
 
 bp = Blueprint("nonconformities", __name__, url_prefix="/nonconformities")
 
@@ -62,15 +63,6 @@ def action_or_404(nc: Nonconformity, action_id: int) -> CorrectiveAction:
         abort(404)
     return action
 
-
-def show_errors(form: FlaskForm, exc: InvalidInput) -> None:
-    """A service's refusals next to the fields they concern (the rest flashed above the page)."""
-    for name, message in exc.errors.items():
-        target = getattr(form, name, None)
-        if target is None or not hasattr(target, "errors"):
-            flash(str(message), "danger")
-        else:
-            target.errors = [*target.errors, str(message)]
 
 
 def report(exc: ServiceError, form: FlaskForm | None = None) -> int:
