@@ -25,6 +25,7 @@ def test_rosa_adds_an_office_under_a_regional_unit_and_edits_it(page, app, live_
         cusco_id = cusco.id
     browser_login(page, live_server, rosa)
 
+    page.get_by_test_id("nav-more").click()  # the header keeps the first areas inline; the rest are under "Más"
     with page.expect_navigation():
         page.get_by_role("link", name="Organización").click()
     expect(page.locator("h1")).to_have_text("Sedes")
