@@ -9,6 +9,7 @@ module or conftest below tests/. The fixtures stay in conftest.py.
 from __future__ import annotations
 
 import contextlib
+import html
 import http.client
 import io
 import json
@@ -17,6 +18,7 @@ import re
 import threading
 import zipfile
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +29,8 @@ from flask.testing import FlaskClient
 from werkzeug.datastructures import FileStorage
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.test import encode_multipart
+
+from auditdocs import timeutil
 
 PG_URL = os.environ.get("AUDITDOCS_TEST_DATABASE_URL", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -455,3 +459,27 @@ def bulk_documents(app: Any, owner_id: int, clause_id: int, n: int) -> None:
             db.session.execute(text(statement))
         db.session.commit()
         db.session.remove()
+
+
+def text_of(resp: Any) -> str:
+    """A response's body with HTML entities decoded, for assertions on what a person reads."""
+    return html.unescape(resp.get_data(as_text=True))
+
+
+def browser(app: Any, user: Any) -> Any:
+    """A fresh signed-in client (after a test moves the clock weeks on, an old session has timed out, as it would)."""
+    c = app.test_client()
+    assert c.post_form("/login", {"email": user.email, "password": user.password}).status_code == 302
+    return c
+
+
+def approve(c: Any, doc_id: int, number: int, effective: date | None = None) -> Any:
+    """Approve a version through the page's form (an empty date means today)."""
+    return c.post_form(f"/documents/{doc_id}/versions/{number}/approve",
+                       {"effective_date": effective.isoformat() if effective else ""}, page="/")
+
+
+def today_of(app: Any) -> date:
+    """The organisation's today, read through timeutil so a test's moved clock applies."""
+    with app.app_context():
+        return timeutil.local_today()

@@ -2,39 +2,18 @@
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
-from support import new_document, pdf, upload_version
+from support import approve, browser, new_document, pdf, text_of, today_of, upload_version
 
 from auditdocs.db import write_transaction
 from auditdocs.extensions import db
 from auditdocs.models import Clause, Document, DocumentVersion, Standard
 from auditdocs.services.lifecycle import in_force
 from auditdocs.timeutil import local_today
-
-
-def text_of(resp: Any) -> str:
-    return html.unescape(resp.get_data(as_text=True))
-
-
-def browser(app: Any, user: Any) -> Any:
-    c = app.test_client()
-    assert c.post_form("/login", {"email": user.email, "password": user.password}).status_code == 302
-    return c
-
-
-def approve(c: Any, doc_id: int, number: int, effective: date | None = None) -> Any:
-    return c.post_form(f"/documents/{doc_id}/versions/{number}/approve",
-                       {"effective_date": effective.isoformat() if effective else ""}, page="/")
-
-
-def today_of(app: Any) -> date:
-    with app.app_context():
-        return local_today()
 
 
 def doc_row(app: Any, doc_id: int) -> Document:

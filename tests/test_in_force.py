@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta, tzinfo
@@ -10,7 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from support import new_document, pdf, upload_version
+from support import approve, browser, new_document, pdf, text_of, today_of, upload_version
 
 from auditdocs import timeutil
 from auditdocs.extensions import db
@@ -47,27 +46,6 @@ class _Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Clock]:
     yield _Clock(monkeypatch)
-
-
-def text_of(resp: Any) -> str:
-    return html.unescape(resp.get_data(as_text=True))
-
-
-def browser(app: Any, user: Any) -> Any:
-    """A fresh signed-in client (after the clock moves weeks on, the old session has timed out, as it would)."""
-    c = app.test_client()
-    assert c.post_form("/login", {"email": user.email, "password": user.password}).status_code == 302
-    return c
-
-
-def approve(c: Any, doc_id: int, number: int, effective: date | None = None) -> Any:
-    return c.post_form(f"/documents/{doc_id}/versions/{number}/approve",
-                       {"effective_date": effective.isoformat() if effective else ""}, page="/")
-
-
-def today_of(app: Any) -> date:
-    with app.app_context():
-        return timeutil.local_today()
 
 
 def shown(app: Any, day: date, lang: str = "en") -> str:
