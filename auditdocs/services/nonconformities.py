@@ -189,11 +189,14 @@ def create_nonconformity(data: NcInput, *, actor: User, today: date) -> Nonconfo
 
 
 def update_nonconformity(nc: Nonconformity, data: NcInput, *, actor: User, today: date,
-                         note: str | None = None) -> bool:
-    """Edit an open nonconformity (analysis, root cause, links...); returns whether anything changed."""
+                         note: str | None = None, seen_revision: int | None = None) -> bool:
+    """Edit an open nonconformity (analysis, root cause, links...); returns whether anything changed.
+
+    `seen_revision` is the revision the editor's form was built from: a newer one means a concurrent save (409)."""
     scope = require_recorder(actor)
     hold(nc)
     require_not_closed(nc)
+    revisions.require_unchanged(nc, seen_revision)
     values, clauses, documents = _validated(data, scope, today)
     # Links to documents this editor may not see stay: they could neither see nor mean to remove them.
     documents += [d for d in nc.documents if d not in documents and not scope.sees_document(d)]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..db import advisory_lock
@@ -24,7 +25,7 @@ from ..extensions import db
 from ..models import AuditEvent, RecordRevision, Revisioned, User
 from ..models.revisions import record_types
 from ..timeutil import as_utc, org_tz, utcnow
-from . import audit
+from . import ServiceError, audit
 
 ACTION = "record.revise"
 _PG_LOCK = 0x52455653  # "REVS": namespace of the per-record advisory locks
@@ -87,6 +88,15 @@ def save(record: Revisioned, *, actor: User | None, note: str | None = None) -> 
                  new={"number": number, "sha256": revision.sha256, "note": revision.change_note})
     announce(entity_type, record.id, "create" if number == 1 else "revise")
     return revision
+
+
+def require_unchanged(record: Revisioned, seen: int | None) -> None:
+    """Refuse (409) a form based on an older revision than the record's latest: someone else saved it meanwhile, and
+    saving would silently undo their change. Call it under the record's lock; None (no revision sent) skips it."""
+    if seen is not None and seen != record.revision:
+        raise ServiceError(_l("Someone else saved this record while you were editing it (it is now at revision "
+                              "%(now)d; you started from revision %(seen)d). Your changes are still in the form: "
+                              "compare them with the history and save again.", now=record.revision, seen=seen), 409)
 
 
 def history(entity_type: str, entity_id: int) -> list[RecordRevision]:

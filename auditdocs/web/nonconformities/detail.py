@@ -139,7 +139,8 @@ def _save(form: NcForm, nc: Nonconformity | None) -> tuple[int, bool] | int:
             record, changed = ncs.create_nonconformity(data, actor=actor(), today=today), True
         else:
             record = nc
-            changed = ncs.update_nonconformity(nc, data, actor=actor(), today=today, note=form.note.data)
+            changed = ncs.update_nonconformity(nc, data, actor=actor(), today=today, note=form.note.data,
+                                               seen_revision=int_or_none(form.seen_revision.data))
         if checked is not None:
             attach(record, checked, actor=actor())
             changed = True
@@ -179,7 +180,7 @@ def new() -> ResponseReturnValue:
     if refusal is not None:
         abort(403)
     form = NcForm().fill()
-    del form.note
+    del form.note, form.seen_revision
     template = "nonconformities/form.html"
     if not form.is_submitted():
         _preset(form)
@@ -208,6 +209,7 @@ def edit(nc_id: int) -> ResponseReturnValue:
         form.process_id.data, form.detected_by_id.data = nc.process_id or 0, nc.detected_by_id or 0
         form.root_cause_method.data = nc.root_cause_method or ""
         form.ishikawa_category.data = nc.ishikawa_category or ""
+        form.seen_revision.data = str(nc.revision)
         if nc.is_closed:
             flash(_("This nonconformity is closed: reopen it first."), "warning")
         return render_template(template, form=form, nc=nc)
@@ -215,6 +217,9 @@ def edit(nc_id: int) -> ResponseReturnValue:
         return render_template(template, form=form, nc=nc), form_refused()
     result = _save(form, nc)
     if isinstance(result, int):
+        if result == 409:  # saved meanwhile by someone else: a second save, after comparing, is a deliberate one
+            db.session.refresh(nc)
+            form.seen_revision.data = str(nc.revision)
         return render_template(template, form=form, nc=nc), result
     changed = result[1]
     flash(_("Nonconformity saved.") if changed else _("Nothing to change."), "success" if changed else "info")

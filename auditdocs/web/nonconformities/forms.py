@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import or_, select
-from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -79,6 +79,7 @@ class NcForm(FlaskForm):
                                                               "nonconformity's page."))
     note = StringField(_l("Change note"), validators=[Optional(), Length(max=2000)],
                        description=_l("Why you change it (kept in the history)."))
+    seen_revision = HiddenField()  # the revision the form was built from: a concurrent save answers 409
 
     def fill(self, keep_users: Iterable[int | None] = (), keep_site: int | None = None,
              keep_process: int | None = None) -> NcForm:
