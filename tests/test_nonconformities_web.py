@@ -231,6 +231,13 @@ def test_an_observation_closes_on_a_no_action_decision_and_reopens(app, client, 
     with app.app_context():
         nc = db.session.get(Nonconformity, nc_id)
         assert (nc.status, nc.no_action_decision) == ("closed", True)
+    page = client.get(_page(nc_id)).get_data(as_text=True)
+    assert 'data-testid="add-file-form"' not in page, "a closed nonconformity offers no file upload"
+    late = client.post_form(f"{_page(nc_id)}/files", {"file-file": (BytesIO(pdf("tarde")), "tarde.pdf")},
+                            page=_page(nc_id))
+    assert late.status_code == 409 and "This nonconformity is closed: reopen it first." in late.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.query(Attachment).filter_by(owner_id=nc_id).count() == 0
     reopen = f"{_page(nc_id)}/reopen"
     assert client.post_form(reopen, {"reopen-reason": ""}, page=_page(nc_id)).status_code == 400
     assert client.post_form(reopen, {"reopen-reason": "Se repitió el hallazgo"}, page=_page(nc_id)).status_code == 302

@@ -59,7 +59,7 @@ def nc_offers(scope: AccessScope, nc: Nonconformity) -> NcOffers:
     closer = scope.refuse_close_nonconformity(nc) is None
     open_nc = not nc.is_closed
     return NcOffers(
-        edit=recorder and open_nc, add_action=recorder and open_nc, attach=recorder,
+        edit=recorder and open_nc, add_action=recorder and open_nc, attach=recorder and open_nc,
         close=closer and close_refusal(nc, no_action=False) is None,
         close_without_action=closer and close_refusal(nc, no_action=True) is None,
         reopen=closer and nc.is_closed,

@@ -238,12 +238,20 @@ def add_file(nc_id: int) -> ResponseReturnValue:
     form = FileForm(prefix="file")
     if not form.validate_on_submit():
         return render_detail(nc, form_refused(), file=form)
+
+    def write(checked: Checked) -> int:
+        ncs.hold(nc)  # under the lock: a closure that lands while the file uploads refuses it too
+        ncs.require_not_closed(nc)
+        return attach(nc, checked, actor=actor()).id
+
     try:
-        uploads.ingest(incoming(form.file.data), lambda checked: attach(nc, checked, actor=actor()).id)
+        ncs.require_not_closed(nc)  # before the bytes are stored: a closed record changes only by reopening
+        uploads.ingest(incoming(form.file.data), write)
     except ServiceError as exc:
-        if exc.status == 403:
+        if exc.status == 400:  # the file itself: said at the field
+            form.file.errors = [*form.file.errors, str(exc.message)]
+        else:  # the role or the record's state: the form may not be on the page any more
             report(exc)
-        form.file.errors = [*form.file.errors, str(exc.message)]
         return render_detail(nc, exc.status, file=form)
     flash(_("File added."), "success")
     return redirect(url_for("nonconformities.detail", nc_id=nc.id, _anchor="files"))
