@@ -61,9 +61,10 @@ def matrix_4x4(**fields: Any) -> MatrixInput:
     values: dict[str, Any] = {
         "likelihood_levels": 4, "impact_levels": 4, "thresholds": {"medium": 3, "high": 7, "critical": 12},
         "labels": risk_matrix.DEFAULT_LABELS, "colours": risk_matrix.DEFAULT_COLOURS,
-        "likelihood_labels": {"es": ["Baja", "Media", "Alta", "Muy alta"], "en": ["Low", "Medium", "High", "Very high"]},
-        "impact_labels": {"es": ["Leve", "Moderado", "Grave", "Muy grave"], "en": ["Minor", "Moderate", "Major",
-                                                                                    "Severe"]},
+        "likelihood_labels": {"es": ["Baja", "Media", "Alta", "Muy alta"],
+                              "en": ["Low", "Medium", "High", "Very high"]},
+        "impact_labels": {"es": ["Leve", "Moderado", "Grave", "Muy grave"],
+                          "en": ["Minor", "Moderate", "Major", "Severe"]},
         "note": "Matriz simplificada para 2027",
     }
     values.update(fields)

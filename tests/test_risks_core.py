@@ -219,7 +219,7 @@ def test_verify_is_clean_with_risks_and_finds_a_row_changed_by_hand(app, people,
 def test_the_database_refuses_deleting_risks_and_rewriting_the_matrix(app, people, table):
     ex = new_exercise(app, people["quality"])
     new_risk(app, people["quality"], ex)
-    with app.app_context(), pytest.raises(Exception, match="kept for ever|append-only"), db.engine.begin() as conn:
+    with app.app_context(), pytest.raises(Exception, match=r"kept for ever|append-only"), db.engine.begin() as conn:
         conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - a name from the parameter list
     with app.app_context(), pytest.raises(Exception, match="append-only"), db.engine.begin() as conn:
         conn.execute(text("UPDATE risk_matrices SET thresholds = '{}'"))
