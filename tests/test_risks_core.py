@@ -170,8 +170,15 @@ def test_exercises_are_numbered_and_a_closed_one_takes_no_assessment(app, people
     risk = new_risk(app, people["quality"], first)
     with app.app_context():
         assert db.session.get(RiskExercise, first).status == "in_progress"  # the first assessment started it
-    as_user(app, people["quality"], lambda actor: risks.close_exercise(
-        db.session.get(RiskExercise, first), actor=actor, note="Informe aprobado"))
+    def close() -> None:
+        as_user(app, people["quality"], lambda actor: risks.close_exercise(
+            db.session.get(RiskExercise, first), actor=actor, note="Informe aprobado"))
+
+    with pytest.raises(ServiceError) as waiting:
+        close()  # an assessment still waits for approval: its register is not final yet
+    assert waiting.value.status == 409 and "wait for approval (1)" in str(waiting.value.message)
+    approve(app, people["compliance"], risk)
+    close()
     for step in (lambda: new_risk(app, people["quality"], first),
                  lambda: reassess(app, people["quality"], risk, first)):
         with pytest.raises(ServiceError) as closed:
@@ -260,14 +267,37 @@ def test_register_at_a_past_exercise_and_what_changed_since(app, people):
         staff, auditor = _scope(app, q), _scope(app, people["auditor"])
         at1 = {e.title: e.residual_rating for e in entries(auditor, ex1)}
         assert at1 == {"A": "medium", "B": "medium", "C": "medium"}
-        assert {e.title: e.residual_rating for e in entries(staff, ex2)} == {"A": "high", "D": "medium"}
+        # B's reassessment in 2027 is not approved: B is carried forward as approved in 2026; C is retired.
+        assert {e.title: e.residual_rating for e in entries(staff, ex2)} == {"A": "high", "B": "medium",
+                                                                             "D": "medium"}
         assert {e.title: e.residual_rating for e in entries(staff)} == {"A": "high", "B": "critical", "D": "medium"}
         assert {e.title: e.residual_rating for e in entries(auditor)} == {"A": "high", "B": "medium", "D": "medium"}
         between = changes_between(auditor, ex1, ex2)
-        assert ([e.title for e in between.added], sorted(e.title for e in between.removed)) == (["D"], ["B", "C"])
+        assert ([e.title for e in between.added], [e.title for e in between.removed]) == (["D"], ["C"])
         assert [(ch.before.residual_rating, ch.after.residual_rating) for ch in between.changed] == [("medium", "high")]
         since = changes_between(auditor, ex1)
         assert ([e.title for e in since.added], [e.title for e in since.removed]) == (["D"], ["C"])
         assert [ch.after.title for ch in since.changed] == ["A"]
         statuses = [revisions.fields_of(r)["status"] for r in revisions.history("bribery_risk", a)]
         assert statuses == ["pending_approval", "approved", "pending_approval", "approved"]
+
+
+def test_a_closed_exercise_keeps_its_register_when_risks_are_retired_or_reassessed_later(app, people):
+    q, c = people["quality"], people["compliance"]
+    ex1 = new_exercise(app, q, name="Evaluación 2026", year=2026)
+    kept, retired_later = new_risk(app, q, ex1, title="Sigue"), new_risk(app, q, ex1, title="Se retira")
+    for risk in (kept, retired_later):
+        approve(app, c, risk)
+    as_user(app, q, lambda actor: risks.close_exercise(db.session.get(RiskExercise, ex1), actor=actor))
+    ex2 = new_exercise(app, q, name="Evaluación 2027", year=2027)
+    as_user(app, q, lambda actor: risks.retire_risk(db.session.get(BriberyRisk, retired_later), actor=actor,
+                                                    reason="Proceso tercerizado"))
+    reassess(app, q, kept, ex2, title="Sigue", residual_likelihood=5, residual_impact=5)
+    approve(app, c, kept)
+    with app.app_context():
+        auditor = _scope(app, people["auditor"])
+        at1 = {e.title: (e.residual_rating, e.exercise_id) for e in entries(auditor, ex1)}
+        assert at1 == {"Sigue": ("medium", ex1), "Se retira": ("medium", ex1)}, "2026 reads as it was closed"
+        at2 = {e.title: (e.residual_rating, e.exercise_id) for e in entries(auditor, ex2)}
+        assert at2 == {"Sigue": ("critical", ex2)}
+        assert [e.title for e in changes_between(auditor, ex1, ex2).removed] == ["Se retira"]

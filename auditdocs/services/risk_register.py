@@ -1,8 +1,10 @@
 """The bribery-risk register: as it stands now, as it stood at a past exercise, and what changed between two.
 
 Why from revisions: the register at an exercise is, for each risk, its latest approved revision assessed in that
-exercise, so it reads exactly as approved then whatever happened since. Auditors (approved-only scopes) see the
-approved state of each risk even while a reassessment waits for approval; staff see the current rows.
+exercise or an earlier one and saved before the exercise ended (a risk not reassessed is carried forward as last
+approved; one retired by then is gone), so it reads exactly as approved then whatever happened since. Auditors
+(approved-only scopes) see the approved state of each risk even while a reassessment waits for approval; staff see
+the current rows.
 """
 
 from __future__ import annotations
@@ -10,18 +12,19 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import BriberyRisk, Process, RecordRevision, Site, User
+from ..models import BriberyRisk, Process, RecordRevision, RiskExercise, Site, User
 from ..models.records import id_list
 from ..policy import AccessScope
 from . import revisions
 
 KIND = BriberyRisk.__entity_type__
+EXERCISE_KIND = RiskExercise.__entity_type__
 
 
 @dataclass(frozen=True)
@@ -141,16 +144,44 @@ def current(scope: AccessScope) -> list[RiskEntry]:
     return [e for e in found if e is not None]
 
 
+def _order(exercise: RiskExercise) -> tuple[int, date, int]:
+    """Exercises follow one another by year, then start day, then creation."""
+    return exercise.year, exercise.starts_on or date.min, exercise.id
+
+
+def _end_of(exercise: RiskExercise, later: list[RiskExercise]) -> datetime | None:
+    """When the exercise's register was final: its closing, else the creation of the next exercise, else now."""
+    if exercise.status == "closed":
+        closing = [r.created_at for r in revisions.history(EXERCISE_KIND, exercise.id)
+                   if revisions.fields_of(r).get("status") == "closed"]
+        if closing:
+            return min(closing)
+    return min((e.created_at for e in later), default=None)
+
+
 def at_exercise(exercise_id: int) -> list[RiskEntry]:
-    """The register as it stood at an exercise: each risk's latest approved revision assessed in it."""
+    """The register as it stood at an exercise: each risk's latest approved revision assessed in it or before and
+    saved before it ended; risks retired by then are left out."""
+    exercise = db.session.get(RiskExercise, exercise_id)
+    if exercise is None:
+        return []
+    every = list(db.session.scalars(select(RiskExercise)))
+    upto = {e.id for e in every if _order(e) <= _order(exercise)}
+    end = _end_of(exercise, [e for e in every if _order(e) > _order(exercise)])
+    stmt = select(RecordRevision).where(RecordRevision.entity_type == KIND).order_by(RecordRevision.entity_id,
+                                                                                     RecordRevision.number)
+    if end is not None:
+        stmt = stmt.where(RecordRevision.created_at <= end)
     latest: dict[int, RecordRevision] = {}
-    for revision in db.session.scalars(select(RecordRevision).where(
-            RecordRevision.entity_type == KIND, RecordRevision.snapshot.contains('"status":"approved"'))
-            .order_by(RecordRevision.entity_id, RecordRevision.number)):
+    retired: set[int] = set()
+    for revision in db.session.scalars(stmt):
         data = json.loads(revision.snapshot)
-        if data.get("exercise_id") == exercise_id and data.get("status") == "approved":
+        if data.get("status") == "retired":
+            retired.add(revision.entity_id)
+        elif data.get("status") == "approved" and data.get("exercise_id") in upto:
             latest[revision.entity_id] = revision
-    return [RiskEntry.from_fields(r.entity_id, r.number, revisions.fields_of(r)) for r in latest.values()]
+    return [RiskEntry.from_fields(r.entity_id, r.number, revisions.fields_of(r)) for r in latest.values()
+            if r.entity_id not in retired]
 
 
 def entries(scope: AccessScope, exercise_id: int | None = None, site_id: int | None = None,

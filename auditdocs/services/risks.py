@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..db import advisory_lock
 from ..extensions import db
@@ -165,6 +165,11 @@ def close_exercise(exercise: RiskExercise, *, actor: User, note: str | None = No
     _hold_exercise(exercise)
     if exercise.status == "closed":
         raise ServiceError(_l("This exercise is already closed."), 409)
+    waiting = db.session.scalar(select(func.count()).select_from(BriberyRisk).where(
+        BriberyRisk.exercise_id == exercise.id, BriberyRisk.status == "pending_approval")) or 0
+    if waiting:  # its register is what was approved in it: close it once every assessment is decided
+        raise ServiceError(_l("Assessments of this exercise still wait for approval (%(num)d): decide them before "
+                              "closing it.", num=waiting), 409)
     exercise.status = "closed"
     revisions.save(exercise, actor=actor, note=note)
 
