@@ -17,7 +17,18 @@ from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
 
 from .db import SCOPE_KEY
-from .models import CorrectiveAction, Document, DocumentVersion, Nonconformity, Revisioned, User, document_shares
+from .models import (
+    BriberyRisk,
+    CorrectiveAction,
+    Document,
+    DocumentVersion,
+    DueDiligence,
+    Gift,
+    Nonconformity,
+    Revisioned,
+    User,
+    document_shares,
+)
 from .models.documents import EVER_APPROVED
 from .models.users import ADMIN, AUDITOR, COMPLIANCE_OFFICER, QUALITY_OFFICER
 
@@ -41,6 +52,16 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "check_effectiveness": frozenset({ADMIN, QUALITY_OFFICER, COMPLIANCE_OFFICER}),
     "close_nonconformities": frozenset({QUALITY_OFFICER, COMPLIANCE_OFFICER}),
     "cancel_actions": frozenset({QUALITY_OFFICER, COMPLIANCE_OFFICER}),
+    # Bribery risks, due diligence and gifts (issue 12): auditors read (risks: the approved state only); staff
+    # assess; compliance officers approve, never their own assessment or their own gift entry.
+    "see_risks": frozenset({ADMIN, QUALITY_OFFICER, COMPLIANCE_OFFICER, AUDITOR}),
+    "assess_risks": frozenset({ADMIN, QUALITY_OFFICER, COMPLIANCE_OFFICER}),
+    "approve_risks": frozenset({ADMIN, COMPLIANCE_OFFICER}),
+    "configure_risk_matrix": frozenset({ADMIN}),
+    "record_due_diligence": frozenset({ADMIN, COMPLIANCE_OFFICER}),
+    "record_gifts": frozenset({ADMIN, QUALITY_OFFICER, COMPLIANCE_OFFICER}),
+    "approve_gifts": frozenset({ADMIN, COMPLIANCE_OFFICER}),
+    "set_gift_thresholds": frozenset({ADMIN}),
 }
 # External auditors read approved evidence only, change nothing, and what they open is recorded.
 READ_ONLY_ROLES = frozenset({AUDITOR})
@@ -240,6 +261,67 @@ class AccessScope:
         if action.checker_id is not None and action.checker_id != self.user_id:
             return _l("This effectiveness check is assigned to someone else.")
         return None
+
+    # -- bribery risks, due diligence, gifts: role rules here, state rules in the services ---------------------------
+
+    def risk_condition(self) -> ColumnElement[bool]:
+        """SQL condition on BriberyRisk: staff see every risk; approved-only scopes those ever approved."""
+        if not self.can("see_risks"):
+            return false()
+        return BriberyRisk.approved_revision.is_not(None) if self.approved_only else true()
+
+    def sees_risk(self, risk: BriberyRisk) -> bool:
+        """Object-level form of risk_condition."""
+        return self.can("see_risks") and not (self.approved_only and risk.approved_revision is None)
+
+    def sees_due_diligence(self, _file: DueDiligence) -> bool:
+        """Due-diligence files: everyone who reads risks (auditors read all of them)."""
+        return self.can("see_risks")
+
+    def sees_gift(self, _gift: Gift) -> bool:
+        """Gift entries: everyone who reads risks (auditors read all of them)."""
+        return self.can("see_risks")
+
+    def refuse_assess_risk(self) -> Refusal:
+        """Creating risks and exercises, (re)assessing, linking controls and treatment actions."""
+        return None if self.can("assess_risks") and not self.read_only else _l(
+            "Your role cannot assess bribery risks.")
+
+    def refuse_approve_risk(self, risk: BriberyRisk) -> Refusal:
+        """Approving an assessment: approvers only, and never the person who assessed it (segregation of duties)."""
+        if not self.can("approve_risks") or self.read_only:
+            return _l("Only administrators and compliance officers approve risk assessments.")
+        if risk.assessed_by_id is not None and risk.assessed_by_id == self.user_id:
+            return _l("Segregation of duties: a risk assessment must be approved by someone other than its "
+                      "assessor.")
+        return None
+
+    def refuse_configure_matrix(self) -> Refusal:
+        """Changing the risk matrix (a new version)."""
+        return None if self.can("configure_risk_matrix") else _l("Only administrators configure the risk matrix.")
+
+    def refuse_record_due_diligence(self) -> Refusal:
+        """Opening, editing and deciding due-diligence files, attaching their evidence."""
+        return None if self.can("record_due_diligence") and not self.read_only else _l(
+            "Only administrators and compliance officers record due diligence.")
+
+    def refuse_record_gift(self) -> Refusal:
+        """Recording and editing gifts, hospitality, donations and similar benefits."""
+        return None if self.can("record_gifts") and not self.read_only else _l(
+            "Your role cannot record gifts and hospitality.")
+
+    def refuse_approve_gift(self, gift: Gift) -> Refusal:
+        """Approving or rejecting an entry: approvers only, never the person who recorded it."""
+        if not self.can("approve_gifts") or self.read_only:
+            return _l("Only administrators and compliance officers approve gifts and hospitality.")
+        if gift.created_by_id is not None and gift.created_by_id == self.user_id:
+            return _l("Segregation of duties: an entry must be approved by someone other than the person who "
+                      "recorded it.")
+        return None
+
+    def refuse_set_thresholds(self) -> Refusal:
+        """Setting the value per currency from which a gift needs approval."""
+        return None if self.can("set_gift_thresholds") else _l("Only administrators set gift thresholds.")
 
     # -- what a page offers ----------------------------------------------------------------------------------
 

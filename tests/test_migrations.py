@@ -122,7 +122,8 @@ def _assert_schema_and_triggers(app: Flask, expected_triggers: set[str]) -> None
     model_tables = {t.name for t in db.metadata.sorted_tables}
     assert _tables(app) == model_tables | {"alembic_version"}
     assert _schema_diff(app) == []
-    assert set(APPEND_ONLY_TABLES) == {"audit_events", "attachments", "record_revisions"}
+    assert set(APPEND_ONLY_TABLES) == {"audit_events", "attachments", "record_revisions", "risk_matrices",
+                                       "gift_thresholds"}
     assert _triggers(app) == expected_triggers
 
     _append_one_event(app)
@@ -269,6 +270,50 @@ def _record_rows(app: Flask, user_id: int) -> None:
             grade="minor", detected_on=day, detected_by_name="Auditor"), actor=actor, today=day)
         actions.add_action(db.session.get(Nonconformity, nc.id), actions.ActionInput(  # type: ignore[arg-type]
             "Firmar el acta", user_id, day), actor=actor, today=day)
+    _risk_rows(app, user_id)
+
+
+def _risk_rows(app: Flask, user_id: int) -> None:
+    """One row in each table of migration 0011 (the triggers are what is tested, so plain rows and revisions)."""
+    from datetime import date
+    from decimal import Decimal
+
+    from auditdocs.models import BriberyRisk, DueDiligence, Gift, GiftThreshold, RiskExercise, RiskMatrix, User
+    from auditdocs.services import revisions
+
+    day = date(2026, 3, 2)
+    with app.app_context(), write_transaction():
+        actor = db.session.get(User, user_id)
+        matrix = RiskMatrix(version=1, likelihood_levels=5, impact_levels=5, thresholds='{"medium": 5}', labels="{}",
+                            colours="{}", likelihood_labels="{}", impact_labels="{}", created_by_id=user_id)
+        db.session.add_all([matrix, GiftThreshold(currency="EUR", amount=Decimal("50.00"), set_by_id=user_id)])
+        db.session.flush()
+        exercise = RiskExercise(reference="RA-2026-01", name="2026", year=2026, status="planned", matrix_id=matrix.id)
+        db.session.add(exercise)
+        db.session.flush()
+        risk = BriberyRisk(reference="BR-0001", number=1, title="Soborno", associate_category="supplier",
+                           scenario="Un proveedor ofrece dinero.", inherent_likelihood=3, inherent_impact=3,
+                           inherent_score=9, inherent_rating="medium", residual_likelihood=2, residual_impact=2,
+                           residual_score=4, residual_rating="low", exercise_id=exercise.id, matrix_id=matrix.id,
+                           status="pending_approval")
+        dd = DueDiligence(reference="DD-2026-0001", year=2026, number=1, subject_type="business_associate",
+                          subject_name="Proveedor", category="supplier", risk_level="low", status="in_progress")
+        gift = Gift(reference="GH-2026-0001", year=2026, number=1, kind="gift", direction="received",
+                    internal_party="Compras", counterparty="Proveedor", counterparty_category="supplier",
+                    occurred_on=day, value=Decimal("20.00"), currency="EUR", description="Agenda",
+                    decision="accepted", status="recorded")
+        db.session.add_all([risk, dd, gift])
+        db.session.flush()
+        for record in (exercise, risk, dd, gift):
+            revisions.save(record, actor=actor)
+
+
+def test_risk_configuration_rows_are_append_only(app, make_user, tmp_path):
+    """A matrix version or a gift threshold, once written, is never changed nor removed: a change is a new row."""
+    _risk_rows(app, make_user("admin").id)
+    for table in ("risk_matrices", "gift_thresholds"):
+        assert "append-only" in _refused(app, f"UPDATE {table} SET note = 'rewritten'")  # noqa: S608
+        assert "append-only" in _refused(app, f"DELETE FROM {table}")  # noqa: S608
 
 
 IMMUTABLE_CHANGES = {

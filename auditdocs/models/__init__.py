@@ -8,6 +8,18 @@ from .org import Process, Site, document_processes, document_sites
 from .programme import Audit, AuditSite, Certificate, Scope
 from .records import CorrectiveAction, Nonconformity, RecordCounter, nonconformity_clauses, nonconformity_documents
 from .revisions import RecordRevision, Revisioned
+from .risks import (
+    BriberyRisk,
+    DueDiligence,
+    Gift,
+    GiftThreshold,
+    RiskExercise,
+    RiskMatrix,
+    due_diligence_risks,
+    gift_risks,
+    risk_controls,
+    risk_treatments,
+)
 from .security import LoginFailure, SecurityCounter, UserSession
 from .standards import Clause, CrossMap, Standard
 from .users import ROLES, User
@@ -19,6 +31,7 @@ __all__ = [
     "AuditEvent",
     "AuditSite",
     "BlobFailure",
+    "BriberyRisk",
     "Certificate",
     "Clause",
     "CorrectiveAction",
@@ -26,12 +39,17 @@ __all__ = [
     "Document",
     "DocumentReview",
     "DocumentVersion",
+    "DueDiligence",
+    "Gift",
+    "GiftThreshold",
     "LoginFailure",
     "Nonconformity",
     "Process",
     "RecordCounter",
     "RecordRevision",
     "Revisioned",
+    "RiskExercise",
+    "RiskMatrix",
     "Scope",
     "SecurityCounter",
     "Site",
@@ -42,6 +60,10 @@ __all__ = [
     "document_processes",
     "document_shares",
     "document_sites",
+    "due_diligence_risks",
+    "gift_risks",
     "nonconformity_clauses",
     "nonconformity_documents",
+    "risk_controls",
+    "risk_treatments",
 ]

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
-APPEND_ONLY_TABLES = ("audit_events", "attachments", "record_revisions")
+APPEND_ONLY_TABLES = ("audit_events", "attachments", "record_revisions", "risk_matrices", "gift_thresholds")
 NO_DELETE_TABLES = ("users", "documents", "document_versions", "document_reviews", "sites", "processes", "scopes",
-                    "certificates", "audits", "nonconformities", "corrective_actions", "record_counters")
+                    "certificates", "audits", "nonconformities", "corrective_actions", "record_counters",
+                    "risk_exercises", "bribery_risks", "due_diligence", "gifts")
 IMMUTABLE_COLUMNS = {
     "document_versions": ("document_id", "number", "sha256", "size", "original_filename", "mime_type",
                           "uploaded_by_id", "uploaded_at"),
