@@ -3,9 +3,9 @@ as text a reader (and a screen reader) gets without the colours."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -15,17 +15,11 @@ from docx.shared import Pt, RGBColor
 from docx.table import Table, _Cell
 
 from ..colours import safe_fill, text_colour
+from ..models.risks import RATINGS
+from ..services.risk_heatmap import HeatMap
+from ..services.risk_matrix import label, matrix_of
 
 HEADINGS = {"es": ("Probabilidad", "Impacto"), "en": ("Likelihood", "Impact")}
-
-
-class WordCell(Protocol):
-    """What a cell of the heat map must give."""
-
-    likelihood: int
-    impact: int
-    count: int
-    rating: str
 
 
 @dataclass(frozen=True)
@@ -37,24 +31,22 @@ class Square:
     fill: str
 
 
-def _cells(cells: Any) -> Iterable[WordCell]:
-    """Cells given flat or as rows of cells."""
-    for item in cells:
-        if isinstance(item, list | tuple):
-            yield from item
-        else:
-            yield item
+def _levels(names: Mapping[str, Sequence[str]], lang: str, levels: int) -> list[str]:
+    chosen = list(names.get(lang) or names.get("en") or [])
+    return [str(chosen[n]) if n < len(chosen) else "" for n in range(levels)]
 
 
-def _grid(heatmap: Any, lang: str) -> tuple[list[str], list[str], dict[tuple[int, int], Square]]:
-    """The level labels (1 first) and each cell's square, from the core's HeatMap."""
-    likelihood = list(heatmap.likelihood_labels)
-    impact = list(heatmap.impact_labels)
-    squares = {}
-    for cell in _cells(heatmap.cells):
-        label = heatmap.rating_label(cell.rating, lang) if hasattr(heatmap, "rating_label") else cell.rating
-        squares[(cell.likelihood, cell.impact)] = Square(cell.count, str(label), safe_fill(heatmap.colour(cell.rating)))
-    return likelihood, impact, squares
+def _grid(heatmap: HeatMap, lang: str, words: Mapping[str, str] | None
+          ) -> tuple[list[str], list[str], dict[tuple[int, int], Square]]:
+    """The level names (level 1 first) and each cell's square."""
+    if words is None:
+        matrix = matrix_of(heatmap.matrix_id)
+        words = {rating: label(matrix, rating, lang) for rating in RATINGS}
+    squares = {(cell.likelihood, cell.impact): Square(cell.count, str(words.get(cell.rating, cell.rating)),
+                                                      safe_fill(cell.colour))
+               for row in heatmap.cells.values() for cell in row.values()}
+    return (_levels(heatmap.likelihood_labels, lang, heatmap.likelihood_levels),
+            _levels(heatmap.impact_labels, lang, heatmap.impact_levels), squares)
 
 
 def shade(cell: _Cell, fill: str) -> None:
@@ -83,10 +75,11 @@ def _write(cell: _Cell, lines: Sequence[str], bold_first: bool = False, ink: str
             run.font.color.rgb = RGBColor.from_string(ink.lstrip("#").upper())
 
 
-def add_heatmap_table(document: Any, heatmap: Any, lang: str) -> Table:
+def add_heatmap_table(document: Any, heatmap: HeatMap, lang: str, words: Mapping[str, str] | None = None) -> Table:
     """Append the heat map: likelihood rows from the highest down, impact columns from the lowest, each cell shaded
-    with its rating's colour and printing its count and rating."""
-    likelihood, impact, squares = _grid(heatmap, lang)
+    with its rating's colour and printing its count and its rating's word (`words`, else the heat map's matrix's
+    words in `lang`)."""
+    likelihood, impact, squares = _grid(heatmap, lang, words)
     row_title, column_title = HEADINGS.get(lang, HEADINGS["en"])
     table = document.add_table(rows=len(likelihood) + 1, cols=len(impact) + 1)
     table.style = "Table Grid"

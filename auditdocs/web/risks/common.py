@@ -3,6 +3,7 @@ shows it (words in the reader's language, colours), and how a refused change is 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,8 +14,9 @@ from flask_wtf import FlaskForm
 from ...colours import safe_fill, text_colour
 from ...models.risks import RATINGS, BriberyRisk, RiskExercise, RiskMatrix
 from ...policy import current_scope
-from ...services import ServiceError
+from ...services import ServiceError, risk_matrix
 from ...services.programme import InvalidInput
+from ...services.risks import get_exercise, get_risk
 from ..errors import note_refusal
 from ..forms import show_errors
 from ..helpers import current_lang
@@ -71,6 +73,18 @@ def matrix_view(matrix: RiskMatrix, lang: str | None = None) -> MatrixView:
                       axis("likelihood", matrix.likelihood_levels), axis("impact", matrix.impact_levels))
 
 
+def shown_matrix() -> RiskMatrix:
+    """The matrix in force; before any was saved, the 5x5 default as it will be saved (not stored by a GET)."""
+    matrix = risk_matrix.current_matrix()
+    if matrix is not None:
+        return matrix
+    data = risk_matrix.default_input()
+    return RiskMatrix(version=0, likelihood_levels=data.likelihood_levels, impact_levels=data.impact_levels,
+                      thresholds=json.dumps(data.thresholds), labels=json.dumps(data.labels),
+                      colours=json.dumps(data.colours), likelihood_labels=json.dumps(data.likelihood_labels),
+                      impact_labels=json.dumps(data.impact_labels), id=0)
+
+
 def int_arg(name: str) -> int | None:
     """A positive whole number from the query string, else None."""
     raw = (request.args.get(name) or "").strip()
@@ -87,10 +101,10 @@ def risk_or_404(risk_id: int) -> BriberyRisk:
 
 def exercise_or_404(exercise_id: int) -> RiskExercise:
     """An exercise, else 404 (every reader of risks sees every exercise)."""
-    exercise = db.session.get(RiskExercise, exercise_id)
-    if exercise is None:
+    try:
+        return get_exercise(current_scope(), exercise_id)
+    except ServiceError:
         abort(404)
-    return exercise
 
 
 def report(exc: ServiceError, form: FlaskForm | None = None) -> int:
