@@ -3,14 +3,17 @@ python-docx, every cell carries its count, its rating's words and its shade."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import docx
 from docx.oxml.ns import qn
 
 from auditdocs.colours import contrast, safe_fill, text_colour
+from auditdocs.models.risks import RiskMatrix
 from auditdocs.packs.heatmap import add_heatmap_table
+from auditdocs.services.risk_heatmap import HeatMap, grid
 
 COLOURS = {"low": "#2e7d32", "medium": "#f9a825", "high": "#ef6c00", "critical": "#b71c1c"}
 LABELS = {"low": {"es": "Bajo", "en": "Low"}, "medium": {"es": "Medio", "en": "Medium"},
@@ -18,37 +21,38 @@ LABELS = {"low": {"es": "Bajo", "en": "Low"}, "medium": {"es": "Medio", "en": "M
 
 
 @dataclass
-class Cell:
-    likelihood: int
-    impact: int
-    count: int
-    rating: str
-    risk_ids: list[int] = field(default_factory=list)
+class Entry:
+    """What grid() reads of a register entry."""
+
+    risk_id: int
+    inherent_likelihood: int
+    inherent_impact: int
 
 
-@dataclass
-class Map:
-    """Shaped like the core's HeatMap: rows of cells, level labels, the rating's words and colour."""
-
-    cells: list[list[Cell]]
-    likelihood_labels: list[str]
-    impact_labels: list[str]
-
-    def rating_label(self, rating: str, lang: str) -> str:
-        return LABELS[rating][lang]
-
-    def colour(self, rating: str) -> str:
-        return COLOURS[rating]
+def _matrix(rows: int, cols: int) -> RiskMatrix:
+    """A matrix that is never stored: the heat map needs only its values."""
+    return RiskMatrix(id=7, version=3, likelihood_levels=rows, impact_levels=cols,
+                      thresholds=json.dumps({"medium": 3, "high": 6, "critical": 10}), labels=json.dumps(LABELS),
+                      colours=json.dumps(COLOURS),
+                      likelihood_labels=json.dumps({"es": [f"P{n}" for n in range(1, rows + 1)],
+                                                    "en": [f"L{n}" for n in range(1, rows + 1)]}),
+                      impact_labels=json.dumps({"es": [f"I{n}" for n in range(1, cols + 1)],
+                                                "en": [f"M{n}" for n in range(1, cols + 1)]}))
 
 
-def _rating(score: int) -> str:
-    return "critical" if score >= 17 else "high" if score >= 10 else "medium" if score >= 5 else "low"
+def _map(rows: int = 4, cols: int = 3) -> HeatMap:
+    """Risks spread unevenly: cell (l, i) holds (l * 7 + i * 3) % 5 of them."""
+    entries, n = [], 0
+    for li in range(1, rows + 1):
+        for im in range(1, cols + 1):
+            for _k in range((li * 7 + im * 3) % 5):
+                n += 1
+                entries.append(Entry(n, li, im))
+    return grid(entries, _matrix(rows, cols), "inherent")
 
 
-def _map(rows: int = 4, cols: int = 3) -> Map:
-    cells = [[Cell(li, im, (li * 7 + im * 3) % 5, _rating(li * im)) for im in range(1, cols + 1)]
-             for li in range(1, rows + 1)]
-    return Map(cells, [f"P{n}" for n in range(1, rows + 1)], [f"I{n}" for n in range(1, cols + 1)])
+def _words(lang: str) -> dict[str, str]:
+    return {k: v[lang] for k, v in LABELS.items()}
 
 
 def _shade(cell) -> str | None:  # type: ignore[no-untyped-def]
@@ -59,7 +63,7 @@ def _shade(cell) -> str | None:  # type: ignore[no-untyped-def]
 def test_the_word_heat_map_prints_counts_ratings_and_shades_each_cell(tmp_path: Path):
     heat = _map()
     document = docx.Document()
-    add_heatmap_table(document, heat, "es")
+    add_heatmap_table(document, heat, "es", _words("es"))
     path = tmp_path / "heat.docx"
     document.save(str(path))
 
@@ -74,19 +78,20 @@ def test_the_word_heat_map_prints_counts_ratings_and_shades_each_cell(tmp_path: 
         cells = list(row.cells)
         assert cells[0].text == f"{level}\nP{level}"
         for impact in (1, 2, 3):
-            expected = heat.cells[level - 1][impact - 1]
+            expected = heat.cell(level, impact)
             count, label = cells[impact].text.split("\n")
             assert int(count) == expected.count
             assert label == LABELS[expected.rating]["es"]
             assert _shade(cells[impact]) == COLOURS[expected.rating].lstrip("#").upper()
-            seen += 1
-    assert seen == 12
+            assert expected.count == (level * 7 + impact * 3) % 5
+            seen += expected.count
+    assert seen == heat.total > 0
     assert _shade(rows[0].cells[1]) is None  # headers are not shaded
 
 
 def test_the_word_heat_map_speaks_english_and_keeps_text_readable_on_its_shade(tmp_path: Path):
     document = docx.Document()
-    add_heatmap_table(document, _map(5, 5), "en")
+    add_heatmap_table(document, _map(5, 5), "en", _words("en"))
     table = document.tables[0]
     assert "Likelihood" in table.rows[0].cells[0].text
     top_right = table.rows[1].cells[5]

@@ -81,7 +81,7 @@ def add_heatmap_table(document: Any, heatmap: HeatMap, lang: str, words: Mapping
     words in `lang`)."""
     likelihood, impact, squares = _grid(heatmap, lang, words)
     row_title, column_title = HEADINGS.get(lang, HEADINGS["en"])
-    table = document.add_table(rows=len(likelihood) + 1, cols=len(impact) + 1)
+    table: Table = document.add_table(rows=len(likelihood) + 1, cols=len(impact) + 1)
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     rows = list(table.rows)  # read the grid once: table.cell(i, j) rebuilds it on every call

@@ -3,8 +3,6 @@ other than the assessor) and retire. Auditors read the approved assessment, neve
 
 from __future__ import annotations
 
-from datetime import date
-from types import SimpleNamespace
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -15,10 +13,9 @@ from sqlalchemy import select
 from ...db import write_transaction
 from ...extensions import db
 from ...models import CorrectiveAction, Document, Nonconformity, Process, Site, User
-from ...models.records import id_list
 from ...models.risks import RATINGS, BriberyRisk, RiskExercise
 from ...policy import current_scope
-from ...services import ServiceError, revisions
+from ...services import ServiceError, risk_register
 from ...services import risks as risk_service
 from ...services.risk_matrix import score
 from ...timeutil import local_today
@@ -28,23 +25,6 @@ from .common import MatrixView, form_refused, int_arg, matrix_view, report, risk
 from .flags import flags_for
 from .forms import ApproveForm, RetireForm, RiskForm
 
-KIND = "bribery_risk"
-DATES = ("next_review", "assessed_on", "approved_on")
-
-
-def approved_state(risk: BriberyRisk) -> SimpleNamespace | None:
-    """The risk's fields as approved (its approved revision), for readers who see only approved assessments."""
-    if risk.approved_revision is None:
-        return None
-    rev = next((r for r in revisions.history(KIND, risk.id) if r.number == risk.approved_revision), None)
-    if rev is None:
-        return None
-    fields: dict[str, Any] = dict(revisions.fields_of(rev))
-    for name in DATES:
-        value = fields.get(name)
-        fields[name] = date.fromisoformat(value) if isinstance(value, str) and value else None
-    return SimpleNamespace(**fields)
-
 
 def detail_context(risk: BriberyRisk, approve: ApproveForm | None = None,
                    retire: RetireForm | None = None) -> dict[str, Any]:
@@ -52,13 +32,13 @@ def detail_context(risk: BriberyRisk, approve: ApproveForm | None = None,
     scope = current_scope()
     today = local_today()
     shown_approved = scope.approved_only
-    state: Any = approved_state(risk) if shown_approved else risk
+    state = risk_register.entry_of(scope, risk)
     if state is None:
         abort(404)
     docs = list(db.session.scalars(select(Document).where(
-        Document.id.in_(id_list(state.control_document_ids)), scope.document_condition()).order_by(Document.code)))
+        Document.id.in_(state.control_document_ids), scope.document_condition()).order_by(Document.code)))
     actions = list(db.session.scalars(select(CorrectiveAction).where(
-        CorrectiveAction.id.in_(id_list(state.treatment_action_ids))).order_by(CorrectiveAction.id)))
+        CorrectiveAction.id.in_(state.treatment_action_ids)).order_by(CorrectiveAction.id)))
     may_assess = scope.refuse_assess_risk() is None and not risk.is_retired
     pending = risk.status == "pending_approval"
     may_approve = pending and scope.can("approve_risks") and not scope.read_only
@@ -101,8 +81,8 @@ def _ids_from_codes(form: RiskForm) -> tuple[list[int], list[int]] | None:
         return list(dict.fromkeys(c.strip() for c in (raw or "").replace(";", ",").split(",") if c.strip()))
 
     doc_codes = split(form.control_document_ids.data)
-    found = dict(db.session.execute(select(Document.code, Document.id).where(
-        Document.code.in_(doc_codes), current_scope().document_condition())).tuples().all()) if doc_codes else {}
+    found: dict[str, int] = {row[0]: row[1] for row in db.session.execute(select(Document.code, Document.id).where(
+        Document.code.in_(doc_codes), current_scope().document_condition()))} if doc_codes else {}
     missing = [c for c in doc_codes if c not in found]
     if missing:
         form.control_document_ids.errors = [*form.control_document_ids.errors, _(

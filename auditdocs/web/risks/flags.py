@@ -33,10 +33,10 @@ class FlagRow:
 
 def _detail(flag: risk_flags.ReviewFlag) -> str:
     if flag.kind == "review_overdue":
-        return _("review was due on %(day)s", day=fmt_date(flag.since))
+        return str(_("review was due on %(day)s", day=fmt_date(flag.since)))
     if flag.kind == "control_withdrawn":
-        return _("%(code)s is withdrawn", code=flag.detail)
-    return _("%(code)s was due on %(day)s", code=flag.detail, day=fmt_date(flag.since))
+        return str(_("%(code)s is withdrawn", code=flag.detail))
+    return str(_("%(code)s was due on %(day)s", code=flag.detail, day=fmt_date(flag.since)))
 
 
 def flag_rows(scope: AccessScope, today: date) -> list[FlagRow]:

@@ -32,9 +32,9 @@ def svg_of(heat: HeatMap, mv: MatrixView, query: dict[str, Any]) -> SvgHeatMap:
         return url_for("risks.index", which=heat.which, l=likelihood, i=impact, **query)
 
     def name(likelihood: int, impact: int, count: int, word: str) -> str:
-        return ngettext("Likelihood %(l)s, impact %(i)s: %(num)d risk, %(rating)s",
+        return str(ngettext("Likelihood %(l)s, impact %(i)s: %(num)d risk, %(rating)s",
                         "Likelihood %(l)s, impact %(i)s: %(num)d risks, %(rating)s",
-                        count, l=likelihood, i=impact, rating=word)
+                        count, l=likelihood, i=impact, rating=word))
 
     cells = [c for row in heat.cells.values() for c in row.values()]
     return layout(cells, names(heat.likelihood_labels, heat.likelihood_levels),

@@ -19,10 +19,14 @@ LABEL_CHARS = 16  # level labels longer than this are cut (the table alternative
 class CellLike(Protocol):
     """What one cell of a heat map gives (the core's HeatMap cells have these)."""
 
-    likelihood: int
-    impact: int
-    count: int
-    rating: str
+    @property
+    def likelihood(self) -> int: ...
+    @property
+    def impact(self) -> int: ...
+    @property
+    def count(self) -> int: ...
+    @property
+    def rating(self) -> str: ...
 
 
 def short(text: str, limit: int = LABEL_CHARS) -> str:

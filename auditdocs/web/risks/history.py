@@ -41,8 +41,8 @@ FIELD_LABELS: dict[str, Any] = {
 }
 USERS = ("owner_id", "assessed_by_id", "approved_by_id")
 DATES = ("next_review", "assessed_on", "approved_on")
-CODES: dict[str, dict[str, Any]] = {"associate_category": CATEGORY_LABELS, "control_effectiveness": EFFECTIVENESS_LABELS,
-                                    "status": RISK_STATUS_LABELS}
+CODES: dict[str, dict[str, Any]] = {"associate_category": CATEGORY_LABELS, "status": RISK_STATUS_LABELS,
+                                    "control_effectiveness": EFFECTIVENESS_LABELS}
 
 
 class RiskNames(Names):

@@ -1,0 +1,194 @@
+"""Bribery-risk pages through HTTP: the register and its filters, assessing with errors at their fields, approval by
+someone else (the assessor gets the friendly 403), retirement, history, exercises and the register as it stood at
+one, the matrix page and its versions, heat-map cells that count what the database holds and link to their risks,
+and the review flags on the dashboard; in Spanish and English."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from risks_web_support import approve, make_exercise, make_risk, reassess
+from sqlalchemy import text
+
+from auditdocs.db import write_transaction
+from auditdocs.extensions import db
+from auditdocs.models import BriberyRisk, RiskMatrix
+from auditdocs.services import org
+from auditdocs.timeutil import local_today
+
+ES = {"Accept-Language": "es"}
+EN = {"Accept-Language": "en"}
+CELL = re.compile(r'<a href="([^"]+)" aria-label="[^"]*" class="heatmap-cell" data-testid="hm-cell" '
+                  r'data-likelihood="(\d+)" data-impact="(\d+)" data-count="(\d+)"')
+
+
+def _login(client, user):
+    client.post_form("/logout", page="/")
+    assert client.post_form("/login", {"email": user.email, "password": user.password}).status_code == 302
+
+
+def _form(**fields):
+    data = {"exercise_id": "", "title": "Pagos a inspectores municipales", "process_id": "0", "activity": "Licencias",
+            "site_id": "0", "associate_category": "public_official", "associate_detail": "Inspector",
+            "scenario": "Un inspector pide un pago para no observar la obra.", "inherent_likelihood": "4",
+            "inherent_impact": "5", "control_document_ids": "", "controls_description": "Doble firma",
+            "control_effectiveness": "partially_effective", "residual_likelihood": "2", "residual_impact": "4",
+            "treatment": "Rotación de inspectores", "treatment_action_ids": "", "owner_id": "0", "next_review": "",
+            "note": ""}
+    data.update(fields)
+    return data
+
+
+@pytest.fixture
+def people(make_user):
+    return {"officer": make_user("compliance_officer"), "other": make_user("compliance_officer"),
+            "qo": make_user("quality_officer"), "admin": make_user("admin"), "auditor": make_user("auditor")}
+
+
+def test_assess_with_errors_then_approval_by_someone_else(app, client, people):
+    exercise = make_exercise(app, people["officer"].id)
+    _login(client, people["officer"])
+    page = client.get(f"/risks/new?exercise={exercise}", headers=ES)
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert "Evaluar un nuevo riesgo" in body and "Casi segura" in body  # the exercise's matrix names its levels
+
+    bad = client.post_form("/risks/new", _form(exercise_id=str(exercise), title="", residual_impact="9"),
+                           page="/risks/new", headers=EN)
+    assert bad.status_code == 400
+    text_ = bad.get_data(as_text=True)
+    assert 'data-testid="error-summary"' in text_ and "Give the risk a title." in text_
+    with app.app_context():
+        assert db.session.query(BriberyRisk).count() == 0
+
+    unknown = client.post_form("/risks/new", _form(exercise_id=str(exercise), control_document_ids="PO-XX-999"),
+                               page="/risks/new", headers=EN)
+    assert unknown.status_code == 400 and "PO-XX-999" in unknown.get_data(as_text=True)
+
+    ok = client.post_form("/risks/new", _form(exercise_id=str(exercise)), page="/risks/new", headers=EN)
+    assert ok.status_code == 302
+    risk_id = int(ok.location.rstrip("/").split("/")[-1])
+    with app.app_context():
+        risk = db.session.get(BriberyRisk, risk_id)
+        assert (risk.reference, risk.status, risk.inherent_score, risk.inherent_rating) == (
+            "BR-0001", "pending_approval", 20, "critical")
+        assert (risk.residual_score, risk.residual_rating) == (8, "medium")
+        assert risk.assessed_by_id == people["officer"].id
+
+    detail = client.get(f"/risks/{risk_id}", headers=ES).get_data(as_text=True)
+    assert "Pendiente de aprobación" in detail and "Crítico" in detail and 'data-testid="approve-block"' in detail
+    refused = client.post_form(f"/risks/{risk_id}/approve", {"approve-note": ""}, page=f"/risks/{risk_id}",
+                               headers=EN)
+    assert refused.status_code == 403
+    body = refused.get_data(as_text=True)
+    assert 'data-testid="error-page"' in body and "Segregation of duties" in body
+    with app.app_context():
+        assert db.session.get(BriberyRisk, risk_id).status == "pending_approval"
+
+    _login(client, people["other"])
+    assert 'data-testid="approve-form"' in client.get(f"/risks/{risk_id}").get_data(as_text=True)
+    done = client.post_form(f"/risks/{risk_id}/approve", {"approve-note": "Revisado"}, page=f"/risks/{risk_id}")
+    assert done.status_code == 302
+    with app.app_context():
+        risk = db.session.get(BriberyRisk, risk_id)
+        assert (risk.status, risk.approved_by_id, risk.approved_revision) == ("approved", people["other"].id, 2)
+    again = client.post_form(f"/risks/{risk_id}/approve", {"approve-note": ""}, page=f"/risks/{risk_id}")
+    assert again.status_code == 409
+
+
+def test_a_quality_officer_assesses_but_never_approves(app, client, people):
+    exercise = make_exercise(app, people["officer"].id)
+    risk_id = make_risk(app, people["officer"].id, exercise)
+    _login(client, people["qo"])
+    page = client.get(f"/risks/{risk_id}").get_data(as_text=True)
+    assert 'data-testid="approve-form"' not in page and 'data-testid="reassess"' in page
+    resp = client.post_form(f"/risks/{risk_id}/approve", {"approve-note": ""}, page=f"/risks/{risk_id}")
+    assert resp.status_code == 403 and 'data-testid="error-page"' in resp.get_data(as_text=True)
+
+
+def test_reassess_keeps_the_approved_state_for_auditors_and_the_history_shows_the_diff(app, client, people):
+    exercise = make_exercise(app, people["officer"].id)
+    risk_id = make_risk(app, people["officer"].id, exercise, title="Regalos de proveedores")
+    hidden = make_risk(app, people["officer"].id, exercise, title="Nunca aprobado")
+    approve(app, people["other"].id, risk_id)
+    _login(client, people["qo"])
+    form = client.get(f"/risks/{risk_id}/assess", headers=EN)
+    assert form.status_code == 200 and "Regalos de proveedores" in form.get_data(as_text=True)
+    resp = client.post_form(f"/risks/{risk_id}/assess", _form(exercise_id=str(exercise), title="Regalos de proveedores",
+                                                              residual_likelihood="5", residual_impact="5",
+                                                              note="Nuevo hallazgo"),
+                            page=f"/risks/{risk_id}/assess")
+    assert resp.status_code == 302
+
+    history = client.get(f"/risks/{risk_id}/history", headers=ES).get_data(as_text=True)
+    assert history.count('data-testid="revision"') == 3 and "Nuevo hallazgo" in history
+    assert re.search(r'data-field="residual_rating"><td>[^<]+</td><td><del>Medio</del></td><td><ins>Crítico</ins>',
+                     history)
+
+    _login(client, people["auditor"])
+    seen = client.get(f"/risks/{risk_id}", headers=EN).get_data(as_text=True)
+    assert 'data-testid="approved-state"' in seen and "Critical" not in seen.split('data-testid="risk-residual"')[1][:400]
+    assert client.get(f"/risks/{hidden}").status_code == 404
+    assert client.get(f"/risks/{risk_id}/history").get_data(as_text=True).count('data-testid="revision"') == 2
+    register = client.get("/risks/", headers=EN).get_data(as_text=True)
+    assert "Regalos de proveedores" in register and "Nunca aprobado" not in register
+    assert 'data-testid="new-risk"' not in register
+
+
+def test_register_filters_and_counts(app, client, people):
+    exercise = make_exercise(app, people["officer"].id)
+    make_risk(app, people["officer"].id, exercise, title="Comisiones a agentes", associate_category="agent_intermediary",
+              residual_likelihood=5, residual_impact=5)
+    make_risk(app, people["officer"].id, exercise, title="Donaciones a fundaciones", associate_category="donor",
+              residual_likelihood=1, residual_impact=1)
+    _login(client, people["qo"])
+    everything = client.get("/risks/", headers=ES).get_data(as_text=True)
+    assert everything.count('data-testid="risk-row"') == 2 and "2 riesgos" in everything
+    assert client.get("/risks/?category=donor").get_data(as_text=True).count('data-testid="risk-row"') == 1
+    only = client.get("/risks/?rating=critical").get_data(as_text=True)
+    assert only.count('data-testid="risk-row"') == 1 and "Comisiones a agentes" in only
+    assert "Donaciones" in client.get("/risks/?q=donacion").get_data(as_text=True)
+    assert client.get("/risks/?status=approved").get_data(as_text=True).count('data-testid="risk-row"') == 0
+    assert client.get("/risks/?site=999999&process=abc", headers=EN).status_code == 200
+
+
+def test_heat_map_cells_count_what_the_database_holds_and_link_to_their_risks(app, client, people):
+    exercise = make_exercise(app, people["officer"].id)
+    spots = [(5, 5, 1, 2), (5, 5, 2, 2), (3, 4, 2, 2), (1, 2, 1, 1), (4, 1, 3, 3)]
+    for n, (il, ii, rl, ri) in enumerate(spots):
+        make_risk(app, people["officer"].id, exercise, title=f"Riesgo {n}", inherent_likelihood=il, inherent_impact=ii,
+                  residual_likelihood=rl, residual_impact=ri)
+    _login(client, people["officer"])
+    for lang in (ES, EN):
+        page = client.get("/risks/heatmap", headers=lang)
+        assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    for which in ("inherent", "residual"):
+        section = body.split(f'data-testid="heatmap-{which}"')[1].split("</svg>")[0]
+        cells = {(int(m[2]), int(m[3])): (int(m[4]), m[1]) for m in CELL.finditer(section)}
+        assert len(cells) == 25
+        with app.app_context():
+            rows = db.session.execute(text(
+                f"SELECT {which}_likelihood, {which}_impact, COUNT(*) FROM bribery_risks "
+                f"WHERE status <> 'retired' GROUP BY {which}_likelihood, {which}_impact")).all()
+        expected = {(r[0], r[1]): r[2] for r in rows}
+        assert {k: v[0] for k, v in cells.items() if v[0]} == expected
+        (li, im), (count, href) = max(cells.items(), key=lambda kv: kv[1][0])
+        listed = client.get(href.replace("&amp;", "&")).get_data(as_text=True)
+        assert listed.count('data-testid="risk-row"') == count
+    assert 'data-testid="risk-trend-table"' in body
+
+
+def test_heat_map_filters_by_site_and_exercise(app, client, people):
+    exercise = make_exercise(app, people["officer"].id)
+    with app.app_context(), write_transaction():
+        site_id = org.create_site(org.SiteData(code="SEDE", name_es="Sede Central", region="Lima")).id
+    make_risk(app, people["officer"].id, exercise, site_id=site_id)
+    make_risk(app, people["officer"].id, exercise)
+    _login(client, people["officer"])
+    body = client.get(f"/risks/heatmap?site={site_id}").get_data(as_text=True)
+    assert sum(int(m[4]) for m in CELL.finditer(body.split('data-testid="heatmap-residual"')[1])) == 1
+    at = client.get(f"/risks/heatmap?exercise={exercise}").get_data(as_text=True)  # nothing approved in it yet
+    assert sum(int(m[4]) for m in CELL.finditer(at)) == 0
