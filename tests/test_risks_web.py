@@ -192,3 +192,127 @@ def test_heat_map_filters_by_site_and_exercise(app, client, people):
     assert sum(int(m[4]) for m in CELL.finditer(body.split('data-testid="heatmap-residual"')[1])) == 1
     at = client.get(f"/risks/heatmap?exercise={exercise}").get_data(as_text=True)  # nothing approved in it yet
     assert sum(int(m[4]) for m in CELL.finditer(at)) == 0
+
+
+def test_review_flags_on_the_dashboard_and_the_register(app, client, people, tmp_path):
+    from records_support import add_action, raise_nc
+    from support import seed_document, pdf, write
+
+    today = _today(app)
+    exercise = make_exercise(app, people["officer"].id)
+    doc_id = seed_document(app, people["admin"].id, write(tmp_path / "p.pdf", pdf("politica")), code="PO-AB-001",
+                           approver_id=people["qo"].id)
+    nc_id = raise_nc(app, people["qo"].id, today=today)
+    action_id = add_action(app, people["qo"].id, nc_id, people["qo"].id, due=today + timedelta(days=1), today=today)
+    late = make_risk(app, people["officer"].id, exercise, title="Revisión atrasada",
+                     next_review=today - timedelta(days=3))
+    linked = make_risk(app, people["officer"].id, exercise, title="Con control y acción", control_document_ids=[doc_id],
+                       treatment_action_ids=[action_id], next_review=today + timedelta(days=90))
+    _login(client, people["qo"])
+    board = client.get("/", headers=ES).get_data(as_text=True)
+    panel = board.split('data-testid="risk-review-panel"')[1].split("</div></div>")[0]
+    assert "Revisión de riesgos" in panel and "Revisión atrasada" in panel and "Con control y acción" not in panel
+    assert 'data-kind="review_overdue"' in panel
+
+    with app.app_context(), write_transaction():
+        from auditdocs.models import CorrectiveAction, Document
+        db.session.get(Document, doc_id).status = "obsolete"
+        db.session.get(CorrectiveAction, action_id).due_date = today - timedelta(days=1)
+    board = client.get("/", headers=EN).get_data(as_text=True)
+    panel = board.split('data-testid="risk-review-panel"')[1].split("</div></div>")[0]
+    assert 'data-kind="control_withdrawn"' in panel and 'data-kind="treatment_overdue"' in panel
+    assert "PO-AB-001 is withdrawn" in panel
+    detail = client.get(f"/risks/{linked}", headers=EN).get_data(as_text=True)
+    assert 'data-testid="control-withdrawn"' in detail and 'data-testid="action-overdue"' in detail
+    register = client.get("/risks/").get_data(as_text=True)
+    assert register.count('data-testid="risk-flag"') == 3 and f'/risks/{late}"' in register
+    _login(client, people["auditor"])
+    assert 'data-testid="risk-review-panel"' not in client.get("/").get_data(as_text=True)
+
+
+def _today(app):
+    with app.app_context():
+        return local_today()
+
+
+def test_exercises_plan_edit_close_and_the_register_as_it_stood(app, client, people):
+    _login(client, people["officer"])
+    assert client.get("/risks/exercises", headers=ES).status_code == 200
+    bad = client.post_form("/risks/exercises/new", {"name": "", "year": "1500"}, page="/risks/exercises/new")
+    assert bad.status_code == 400 and 'data-testid="error-summary"' in bad.get_data(as_text=True)
+    resp = client.post_form("/risks/exercises/new", {"name": "Evaluación anual 2025", "year": "2025",
+                                                     "scope": "Toda la organización", "starts_on": "2025-03-01",
+                                                     "ends_on": "2025-04-30"}, page="/risks/exercises/new")
+    assert resp.status_code == 302
+    first = int(resp.location.rstrip("/").split("/")[-1])
+    edited = client.post_form(f"/risks/exercises/{first}/edit",
+                              {"name": "Evaluación anual 2025 (revisada)", "year": "2025", "ends_on": "2025-01-01",
+                               "starts_on": "2025-03-01"}, page=f"/risks/exercises/{first}/edit")
+    assert edited.status_code == 400  # the end before the start, said at its field
+    assert client.post_form(f"/risks/exercises/{first}/edit", {"name": "Evaluación anual 2025 (revisada)",
+                                                               "year": "2025"},
+                            page=f"/risks/exercises/{first}/edit").status_code == 302
+
+    kept = make_risk(app, people["officer"].id, first, title="Riesgo que sigue", residual_likelihood=2,
+                     residual_impact=2)
+    gone = make_risk(app, people["officer"].id, first, title="Riesgo que se retira")
+    for rid in (kept, gone):
+        approve(app, people["other"].id, rid)
+    close = client.post_form(f"/risks/exercises/{first}/close", {}, page=f"/risks/exercises/{first}")
+    assert close.status_code == 302
+    assert client.post_form(f"/risks/exercises/{first}/close", {}, page=f"/risks/exercises/{first}"
+                            ).status_code == 302  # already closed: said on the page, nothing changes
+    second = make_exercise(app, people["officer"].id, name="Evaluación anual 2026", year=2026)
+    reassess(app, people["officer"].id, kept, second, title="Riesgo que sigue", residual_likelihood=5,
+             residual_impact=5)
+    approve(app, people["other"].id, kept)
+    added = make_risk(app, people["officer"].id, second, title="Riesgo nuevo")
+    approve(app, people["other"].id, added)
+    client.post_form(f"/risks/{gone}/retire", {"retire-reason": "El proceso dejó de existir"}, page=f"/risks/{gone}")
+
+    page = client.get(f"/risks/exercises/{first}", headers=ES).get_data(as_text=True)
+    assert 'data-testid="exercise-status">Concluido' in page
+    assert page.count('data-testid="exercise-risk"') == 2
+    added_part = page.split('data-testid="changes-added"')[1].split("</ul>")[0]
+    removed_part = page.split('data-testid="changes-removed"')[1].split("</ul>")[0]
+    rated_part = page.split('data-testid="changes-rating"')[1].split("</ul>")[0]
+    assert "Riesgo nuevo" in added_part and "Riesgo que se retira" in removed_part
+    assert "Bajo" in rated_part and "Crítico" in rated_part and "2026" in page
+    at_first = client.get(f"/risks/?exercise={first}").get_data(as_text=True)
+    assert at_first.count('data-testid="risk-row"') == 2 and "Riesgo nuevo" not in at_first
+    assert client.get(f"/risks/exercises/{first}/edit").status_code == 200
+
+
+def test_matrix_versions_admin_only_and_old_exercises_keep_theirs(app, client, people):
+    old = make_exercise(app, people["officer"].id, name="Ejercicio 2025", year=2025)
+    old_risk = make_risk(app, people["officer"].id, old, residual_likelihood=3, residual_impact=3)  # 9: medium
+    _login(client, people["qo"])
+    page = client.get("/risks/matrix", headers=ES).get_data(as_text=True)
+    assert "Versión 1" in page and 'data-testid="matrix-form"' not in page
+    assert client.post_form("/risks/matrix", {"note": "x"}, page="/risks/matrix").status_code == 403
+
+    _login(client, people["admin"])
+    form_page = client.get("/risks/matrix", headers=EN).get_data(as_text=True)
+    assert 'data-testid="matrix-form"' in form_page and 'value="#2e7d32"' in form_page
+    fields = dict(re.findall(r'name="([a-z_]+)"[^>]*value="([^"]*)"', form_page))
+    fields.update({k: v for k, v in re.findall(r'name="([a-z_]+)"[^>]*>\n?([^<]*)</textarea>', form_page)})
+    fields.pop("csrf_token", None)
+    bad = client.post_form("/risks/matrix", {**fields, "colour_high": "orange", "note": "Umbrales más estrictos"},
+                           page="/risks/matrix")
+    assert bad.status_code == 400
+    saved = client.post_form("/risks/matrix", {**fields, "medium": "3", "high": "6", "critical": "12",
+                                               "label_high_es": "Alto!", "note": "Umbrales más estrictos"},
+                             page="/risks/matrix")
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:3000]
+    with app.app_context():
+        assert db.session.query(RiskMatrix).count() == 2
+    assert "Versión 2" in client.get("/risks/matrix", headers=ES).get_data(as_text=True)
+    assert "Umbrales" in client.get("/risks/matrix?version=1", headers=ES).get_data(as_text=True)
+
+    new = make_exercise(app, people["officer"].id, name="Ejercicio 2026", year=2026)
+    new_risk = make_risk(app, people["officer"].id, new, residual_likelihood=3, residual_impact=3)
+    with app.app_context():
+        assert db.session.get(BriberyRisk, old_risk).residual_rating == "medium"
+        assert db.session.get(BriberyRisk, new_risk).residual_rating == "high"
+    assert "Alto!" in client.get(f"/risks/{new_risk}", headers=ES).get_data(as_text=True)
+    assert "Alto!" not in client.get(f"/risks/{old_risk}", headers=ES).get_data(as_text=True)

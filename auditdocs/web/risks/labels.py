@@ -16,6 +16,7 @@ EFFECTIVENESS_LABELS = {
 RISK_STATUS_LABELS = {
     "pending_approval": _l("Pending approval"), "approved": _l("Approved"), "retired": _l("Retired"),
 }
-EXERCISE_STATUS_LABELS = {"planned": _l("Planned"), "in_progress": _l("In progress"), "closed": _l("Closed")}
+# Their own words: Spanish needs the masculine ("ejercicio") where the register's statuses are feminine.
+EXERCISE_STATUS_LABELS = {"planned": _l("Not started"), "in_progress": _l("Under way"), "closed": _l("Concluded")}
 # The ratings' own names, for forms and headings; pages show the matrix's configured words.
 RATING_WORDS = {"low": _l("Low"), "medium": _l("Medium"), "high": _l("High"), "critical": _l("Critical")}
