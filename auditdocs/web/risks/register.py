@@ -23,7 +23,10 @@ from .common import int_arg, matrix_view, shown_matrix
 from .flags import flag_rows
 
 FILTERS = ("q", "exercise", "site", "process", "category", "rating", "status", "which", "l", "i")
-WHICH_WORDS = {"inherent": _l("inherent"), "residual": _l("residual")}
+WHICH_WORDS = {
+    "inherent": _l("Only the risks in the inherent-risk heat-map cell likelihood %(l)d, impact %(i)d."),
+    "residual": _l("Only the risks in the residual-risk heat-map cell likelihood %(l)d, impact %(i)d."),
+}
 
 
 def _keep(entry: RiskEntry, raw: Mapping[str, str], cell: tuple[int, int] | None, which: str) -> bool:
@@ -55,7 +58,7 @@ def register_context(args: Mapping[str, str]) -> dict[str, Any]:
     matrix = exercise.matrix if exercise else shown_matrix()
     base = {k: raw[k] for k in ("exercise", "site", "process") if raw[k]}
     return {"rows": rows, "raw": raw, "exercise": exercise, "exercises": choices, "cell": cell,
-            "which_word": WHICH_WORDS[which], "base_query": base, "lk": risk_register.lookups(rows),
+            "cell_note": str(WHICH_WORDS[which]) % {"l": cell[0], "i": cell[1]} if cell else None, "base_query": base, "lk": risk_register.lookups(rows),
             "mv": matrix_view(matrix), "ratings": RATINGS, "by_rating": Counter(e.residual_rating for e in rows),
             "today": local_today(), "site_choices": site_choices(), "process_choices": process_choices(),
             "may_assess": scope.refuse_assess_risk() is None,
