@@ -62,6 +62,8 @@ ACTIONS: dict[str, tuple[str, Any, Any]] = {
                       _l("%(actor)s e-mailed %(object)s a reminder of their overdue and soon-due corrective actions")),
     "attachment.download": ("records", _l("Evidence file downloaded"),
                             _l("%(actor)s downloaded a file of %(object)s")),
+    "risk_matrix.save": ("records", _l("Risk matrix changed"),
+                         _l("%(actor)s saved version %(object)s of the bribery-risk matrix")),
     "site.create": ("org", _l("Site added"), _l("%(actor)s added the site %(object)s")),
     "site.update": ("org", _l("Site edited"), _l("%(actor)s edited the site %(object)s")),
     "process.create": ("org", _l("Process added"), _l("%(actor)s added the process %(object)s")),
