@@ -129,7 +129,8 @@ def test_reassess_keeps_the_approved_state_for_auditors_and_the_history_shows_th
 
     _login(client, people["auditor"])
     seen = client.get(f"/risks/{risk_id}", headers=EN).get_data(as_text=True)
-    assert 'data-testid="approved-state"' in seen and "Critical" not in seen.split('data-testid="risk-residual"')[1][:400]
+    residual = seen.split('data-testid="risk-residual"')[1][:400]
+    assert 'data-testid="approved-state"' in seen and "Critical" not in residual
     assert client.get(f"/risks/{hidden}").status_code == 404
     assert client.get(f"/risks/{risk_id}/history").get_data(as_text=True).count('data-testid="revision"') == 2
     register = client.get("/risks/", headers=EN).get_data(as_text=True)
@@ -139,8 +140,8 @@ def test_reassess_keeps_the_approved_state_for_auditors_and_the_history_shows_th
 
 def test_register_filters_and_counts(app, client, people):
     exercise = make_exercise(app, people["officer"].id)
-    make_risk(app, people["officer"].id, exercise, title="Comisiones a agentes", associate_category="agent_intermediary",
-              residual_likelihood=5, residual_impact=5)
+    make_risk(app, people["officer"].id, exercise, title="Comisiones a agentes",
+              associate_category="agent_intermediary", residual_likelihood=5, residual_impact=5)
     make_risk(app, people["officer"].id, exercise, title="Donaciones a fundaciones", associate_category="donor",
               residual_likelihood=1, residual_impact=1)
     _login(client, people["qo"])
@@ -171,11 +172,11 @@ def test_heat_map_cells_count_what_the_database_holds_and_link_to_their_risks(ap
         assert len(cells) == 25
         with app.app_context():
             rows = db.session.execute(text(
-                f"SELECT {which}_likelihood, {which}_impact, COUNT(*) FROM bribery_risks "
+                f"SELECT {which}_likelihood, {which}_impact, COUNT(*) FROM bribery_risks "  # noqa: S608
                 f"WHERE status <> 'retired' GROUP BY {which}_likelihood, {which}_impact")).all()
         expected = {(r[0], r[1]): r[2] for r in rows}
         assert {k: v[0] for k, v in cells.items() if v[0]} == expected
-        (li, im), (count, href) = max(cells.items(), key=lambda kv: kv[1][0])
+        _cell, (count, href) = max(cells.items(), key=lambda kv: kv[1][0])
         listed = client.get(href.replace("&amp;", "&")).get_data(as_text=True)
         assert listed.count('data-testid="risk-row"') == count
     assert 'data-testid="risk-trend-table"' in body
@@ -196,7 +197,7 @@ def test_heat_map_filters_by_site_and_exercise(app, client, people):
 
 def test_review_flags_on_the_dashboard_and_the_register(app, client, people, tmp_path):
     from records_support import add_action, raise_nc
-    from support import seed_document, pdf, write
+    from support import pdf, seed_document, write
 
     today = _today(app)
     exercise = make_exercise(app, people["officer"].id)
@@ -295,7 +296,7 @@ def test_matrix_versions_admin_only_and_old_exercises_keep_theirs(app, client, p
     form_page = client.get("/risks/matrix", headers=EN).get_data(as_text=True)
     assert 'data-testid="matrix-form"' in form_page and 'value="#2e7d32"' in form_page
     fields = dict(re.findall(r'name="([a-z_]+)"[^>]*value="([^"]*)"', form_page))
-    fields.update({k: v for k, v in re.findall(r'name="([a-z_]+)"[^>]*>\n?([^<]*)</textarea>', form_page)})
+    fields.update(dict(re.findall(r'name="([a-z_]+)"[^>]*>\n?([^<]*)</textarea>', form_page)))
     fields.pop("csrf_token", None)
     bad = client.post_form("/risks/matrix", {**fields, "colour_high": "orange", "note": "Umbrales más estrictos"},
                            page="/risks/matrix")

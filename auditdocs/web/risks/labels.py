@@ -14,7 +14,7 @@ EFFECTIVENESS_LABELS = {
     "ineffective": _l("Ineffective"), "not_assessed": _l("Not assessed"),
 }
 RISK_STATUS_LABELS = {
-    "pending_approval": _l("Pending approval"), "approved": _l("Approved"), "retired": _l("Retired"),
+    "pending_approval": _l("Pending approval"), "approved": _l("Assessment approved"), "retired": _l("Retired"),
 }
 # Their own words: Spanish needs the masculine ("ejercicio") where the register's statuses are feminine.
 EXERCISE_STATUS_LABELS = {"planned": _l("Not started"), "in_progress": _l("Under way"), "closed": _l("Concluded")}

@@ -58,7 +58,8 @@ def register_context(args: Mapping[str, str]) -> dict[str, Any]:
     matrix = exercise.matrix if exercise else shown_matrix()
     base = {k: raw[k] for k in ("exercise", "site", "process") if raw[k]}
     return {"rows": rows, "raw": raw, "exercise": exercise, "exercises": choices, "cell": cell,
-            "cell_note": str(WHICH_WORDS[which]) % {"l": cell[0], "i": cell[1]} if cell else None, "base_query": base, "lk": risk_register.lookups(rows),
+            "cell_note": str(WHICH_WORDS[which]) % {"l": cell[0], "i": cell[1]} if cell else None,
+            "base_query": base, "lk": risk_register.lookups(rows),
             "mv": matrix_view(matrix), "ratings": RATINGS, "by_rating": Counter(e.residual_rating for e in rows),
             "today": local_today(), "site_choices": site_choices(), "process_choices": process_choices(),
             "may_assess": scope.refuse_assess_risk() is None,
