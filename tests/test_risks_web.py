@@ -8,14 +8,19 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import docx
 import pytest
+from records_support import add_action, raise_nc
 from risks_web_support import approve, make_exercise, make_risk, reassess
 from sqlalchemy import text
+from support import pdf, seed_document, write
 
 from auditdocs.db import write_transaction
 from auditdocs.extensions import db
-from auditdocs.models import BriberyRisk, RiskMatrix
-from auditdocs.services import org
+from auditdocs.models import BriberyRisk, CorrectiveAction, Document, RiskMatrix, User
+from auditdocs.packs.heatmap import add_heatmap_table
+from auditdocs.policy import AccessScope
+from auditdocs.services import org, risk_heatmap, risk_matrix, risk_register
 from auditdocs.timeutil import local_today
 
 ES = {"Accept-Language": "es"}
@@ -196,8 +201,6 @@ def test_heat_map_filters_by_site_and_exercise(app, client, people):
 
 
 def test_review_flags_on_the_dashboard_and_the_register(app, client, people, tmp_path):
-    from records_support import add_action, raise_nc
-    from support import pdf, seed_document, write
 
     today = _today(app)
     exercise = make_exercise(app, people["officer"].id)
@@ -216,7 +219,6 @@ def test_review_flags_on_the_dashboard_and_the_register(app, client, people, tmp
     assert 'data-kind="review_overdue"' in panel
 
     with app.app_context(), write_transaction():
-        from auditdocs.models import CorrectiveAction, Document
         db.session.get(Document, doc_id).status = "obsolete"
         db.session.get(CorrectiveAction, action_id).due_date = today - timedelta(days=1)
     board = client.get("/", headers=EN).get_data(as_text=True)
@@ -279,6 +281,9 @@ def test_exercises_plan_edit_close_and_the_register_as_it_stood(app, client, peo
     rated_part = page.split('data-testid="changes-rating"')[1].split("</ul>")[0]
     assert "Riesgo nuevo" in added_part and "Riesgo que se retira" in removed_part
     assert "Bajo" in rated_part and "Crítico" in rated_part and "2026" in page
+    trend = client.get("/risks/heatmap").get_data(as_text=True).split('data-testid="risk-trend-table"')[1]
+    assert '<th scope="row">RA-2025-01</th><td>0</td><td>0</td>' in trend  # high, critical residual risks
+    assert '<th scope="row">RA-2026-01</th><td>0</td><td>1</td>' in trend
     at_first = client.get(f"/risks/?exercise={first}").get_data(as_text=True)
     assert at_first.count('data-testid="risk-row"') == 2 and "Riesgo nuevo" not in at_first
     assert client.get(f"/risks/exercises/{first}/edit").status_code == 200
@@ -317,3 +322,18 @@ def test_matrix_versions_admin_only_and_old_exercises_keep_theirs(app, client, p
         assert db.session.get(BriberyRisk, new_risk).residual_rating == "high"
     assert "Alto!" in client.get(f"/risks/{new_risk}", headers=ES).get_data(as_text=True)
     assert "Alto!" not in client.get(f"/risks/{old_risk}", headers=ES).get_data(as_text=True)
+
+
+def test_the_word_heat_map_of_the_register_counts_its_risks_in_the_matrix_words(app, people):
+    exercise = make_exercise(app, people["officer"].id)
+    for likelihood in (5, 5, 1):
+        make_risk(app, people["officer"].id, exercise, residual_likelihood=likelihood, residual_impact=4)
+    with app.app_context():
+        scope = AccessScope.of(db.session.get(User, people["qo"].id))
+        heat = risk_heatmap.grid(risk_register.entries(scope), risk_matrix.current_matrix(), "residual")
+        document = docx.Document()
+        table = add_heatmap_table(document, heat, "es")  # the words of the heat map's own matrix
+    rows = list(table.rows)
+    assert list(rows[1].cells)[4].text == "2\nCrítico"  # likelihood 5 (top row), impact 4
+    assert list(rows[5].cells)[4].text == "1\nBajo"  # likelihood 1, impact 4
+    assert sum(int(c.text.split("\n")[0]) for r in rows[1:] for c in list(r.cells)[1:]) == 3

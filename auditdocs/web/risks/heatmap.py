@@ -8,7 +8,6 @@ from typing import Any
 from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from ...policy import current_scope
 from ...services import risk_heatmap, risk_register, risks
@@ -32,9 +31,9 @@ def svg_of(heat: HeatMap, mv: MatrixView, query: dict[str, Any]) -> SvgHeatMap:
         return url_for("risks.index", which=heat.which, l=likelihood, i=impact, **query)
 
     def name(likelihood: int, impact: int, count: int, word: str) -> str:
-        return str(ngettext("Likelihood %(l)s, impact %(i)s: %(num)d risk, %(rating)s",
-                        "Likelihood %(l)s, impact %(i)s: %(num)d risks, %(rating)s",
-                        count, l=likelihood, i=impact, rating=word))
+        # The visible text (the count and the rating) starts the name, as WCAG 2.5.3 asks.
+        return str(_("%(num)d %(rating)s: risks at likelihood %(l)s, impact %(i)s", num=count, rating=word,
+                     l=likelihood, i=impact))
 
     cells = [c for row in heat.cells.values() for c in row.values()]
     return layout(cells, names(heat.likelihood_labels, heat.likelihood_levels),
