@@ -175,3 +175,11 @@ def test_review_flags(app, people, make_user, tmp_path):
     assert kinds(people["auditor"], later) == set()  # nothing approved yet
     approve(app, c, fine)
     assert kinds(people["auditor"], later) == {("treatment_overdue", fine), ("control_withdrawn", fine)}
+
+
+def test_the_site_page_shows_the_high_residual_count(app, client, login_as, register):
+    login_as("auditor")
+    html = client.get(f"/org/sites/{register['site_cusco']}").get_data(as_text=True)
+    assert 'data-testid="high-risks">3<' in html
+    html = client.get(f"/org/sites/{register['site_puno']}").get_data(as_text=True)
+    assert 'data-testid="high-risks">0<' in html
