@@ -28,6 +28,7 @@ from .web import (
     nonconformities,
     org,
     programme,
+    risks,
     sampling,
     tasks,
     users,
@@ -41,7 +42,7 @@ from .web.upload_stream import init_uploads
 
 ROOT = Path(__file__).resolve().parent.parent  # the checkout: config.py, templates/, migrations/
 BLUEPRINTS = (auth, main, account, users, tasks, clauses, documents, audit_log, org, programme, sampling,
-              nc_dashboard, nc_exports, nonconformities)
+              nc_dashboard, nc_exports, nonconformities, risks)
 
 
 def _config_module() -> Any:

@@ -12,8 +12,10 @@ from sqlalchemy import select
 from auditdocs.db import write_transaction
 from auditdocs.extensions import db
 from auditdocs.models import Clause, Standard, User
+from auditdocs.services import risks
 from auditdocs.services.actions import ActionInput, add_action
 from auditdocs.services.nonconformities import NcInput, create_nonconformity
+from auditdocs.services.users import create_user
 from auditdocs.timeutil import local_today
 
 ROLES = ("admin", "quality_officer", "compliance_officer", "auditor")
@@ -109,7 +111,16 @@ def _seed_records(app: Any, recorder_id: int) -> dict[str, int]:
                 title="Registro incompleto", description="Sin firma", source="complaint", grade="minor",
                 detected_on=today, detected_by_name="Ciudadano"), actor=actor, today=today)
             action = add_action(nc, ActionInput("Capacitar", recorder_id, today), actor=actor, today=today)
-            ids = {"nc_id": nc.id, "action_id": action.id}
+            # An approved bribery risk (auditors see approved ones only) in an exercise, assessed and approved by
+            # two different people.
+            approver = create_user("approver-seed@example.org", "Aprobadora", "compliance_officer", "seed-password-42")
+            exercise = risks.create_exercise(risks.ExerciseInput(name="Evaluación 2026", year=2026), actor=actor)
+            risk = risks.create_risk(risks.RiskInput(
+                title="Pagos a inspectores", scenario="Un inspector pide un pago", associate_category="public_official",
+                inherent_likelihood=4, inherent_impact=4, residual_likelihood=2, residual_impact=2), exercise,
+                actor=actor, today=today)
+            risks.approve_risk(risk, actor=approver, today=today)
+            ids = {"nc_id": nc.id, "action_id": action.id, "risk_id": risk.id, "exercise_id": exercise.id}
         db.session.remove()
     return ids
 
@@ -124,7 +135,10 @@ def _walk_is_meaningful(app: Any) -> None:
     expected = {"users.index", "users.new", "users.edit", "users.reset", "clauses.applicability", "clauses.title",
                 "clauses.index", "clauses.detail", "main.dashboard", "auth.logout", "tasks.index",
                 "account.change_password", "nc_dashboard.dashboard", "nonconformities.index", "nonconformities.detail",
-                "nonconformities.close", "nonconformities.record_check", "nonconformities.history"}
+                "nonconformities.close", "nonconformities.record_check", "nonconformities.history",
+                "risks.index", "risks.detail", "risks.new", "risks.assess", "risks.approve", "risks.retire",
+                "risks.history", "risks.exercises", "risks.exercise", "risks.new_exercise", "risks.edit_exercise",
+                "risks.close_exercise", "risks.matrix", "risks.heatmap"}
     assert expected <= endpoints
     writes = [r for r in _rules(app) if set(r.methods) & set(WRITE_METHODS)]
     assert len(writes) >= 6
@@ -293,7 +307,9 @@ def test_every_page_answers_without_a_server_error(app, client, login_as, make_u
                 "nonconformities.file", "nonconformities.new", "nonconformities.edit",
                 "nonconformities.edit_action"):  # every role reads the register and the record's pages
             assert resp.status_code == 200, f"{role} GET {url} -> {resp.status_code}"
-        if rule.endpoint in ("main.dashboard", "clauses.index", "clauses.detail", "main.healthz"):
+        if rule.endpoint in ("main.dashboard", "clauses.index", "clauses.detail", "main.healthz", "risks.index",
+                             "risks.detail", "risks.history", "risks.exercises", "risks.exercise", "risks.matrix",
+                             "risks.heatmap"):  # every role reads the risks pages (auditors: approved risks)
             assert resp.status_code == 200, f"{role} GET {url} -> {resp.status_code}"
 
 

@@ -17,6 +17,7 @@ from ..services.coverage import gaps_by_standard
 from ..services.tasks import can_have_tasks, my_tasks
 from ..timeutil import local_today
 from .placing import placement_filter
+from .risks.flags import flag_rows
 
 LISTED = 20  # rows per dashboard list; counts go up to services.counts.COUNT_CAP
 TASKS_LISTED = 5  # the most urgent of my tasks; the rest on /tasks
@@ -58,7 +59,8 @@ def dashboard_context() -> dict[str, Any]:
     tasks = my_tasks(scope, today, TASKS_LISTED) if can_have_tasks(scope) else None
     probes = security.refusal_bursts() if scope.can("view_audit_log") else None
     nc_panel = nc_stats.panel(scope, today) if scope.can("record_nonconformities") else None
+    risk_flags = flag_rows(scope, today) if scope.can("assess_risks") else None
     return {"standards": standards, "overdue": overdue, "overdue_count": overdue_count, "pending": pending,
             "pending_count": pending_count, "today": today, "probes": probes,
             "expiring": expiry_warnings(today), "gap_filter": gap_filter,
-            "tasks": tasks, "nc_panel": nc_panel}
+            "tasks": tasks, "nc_panel": nc_panel, "risk_flags": risk_flags, "risk_flags_listed": TASKS_LISTED}

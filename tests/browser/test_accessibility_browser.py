@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,9 @@ from sqlalchemy import func, inspect, select, text
 from auditdocs.db import write_transaction
 from auditdocs.demo import create_demo
 from auditdocs.extensions import db
-from auditdocs.models import Clause, Nonconformity, Standard, User
+from auditdocs.models import BriberyRisk, Clause, Nonconformity, Standard, User
 from auditdocs.policy import AccessScope
+from auditdocs.services import risks
 from auditdocs.services.actions import ActionInput, add_action, implement_action
 from auditdocs.services.nonconformities import NcInput, create_nonconformity
 from auditdocs.timeutil import local_today
@@ -38,7 +40,8 @@ LANGUAGES = ("es", "en")
 NOT_PAGES = {"static", "main.healthz", "auth.login"}
 PLACEHOLDER = re.compile(r"<(?:(?P<conv>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 CANDIDATES = 4  # sample values tried per placeholder (an auditor cannot see a draft: the next one may do)
-TABLE_OF = {"nc": "nonconformities"}  # placeholders whose stem does not name their table
+# Placeholders whose stem does not name their table.
+TABLE_OF = {"nc": "nonconformities", "risk": "bribery_risks", "exercise": "risk_exercises"}
 RUN_AXE = """async (tags) => {
   const result = await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
   return result.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
@@ -55,6 +58,8 @@ def _seed(app: Flask) -> None:
             create_demo()
             if db.session.scalar(select(func.count()).select_from(Nonconformity)) == 0:
                 _seed_nonconformity()
+            if db.session.scalar(select(func.count()).select_from(BriberyRisk)) == 0:
+                _seed_risk()
         db.session.remove()
 
 
@@ -67,6 +72,20 @@ def _seed_nonconformity() -> None:
                                       detected_by_id=recorder.id), actor=recorder, today=today)
     action = add_action(nc, ActionInput("Capacitar al personal", recorder.id, today), actor=recorder, today=today)
     implement_action(action, actor=recorder, today=today, evidence="Lista de asistencia")
+
+
+def _seed_risk() -> None:
+    """An approved bribery risk (so auditors open its page too) with a review flag, in an exercise."""
+    users = list(db.session.scalars(select(User).order_by(User.id)))
+    assessor = next(u for u in users if AccessScope.of(u).can("assess_risks") and u.role != "admin")
+    approver = next(u for u in users if AccessScope.of(u).can("approve_risks") and u.id != assessor.id)
+    today = local_today()
+    exercise = risks.create_exercise(risks.ExerciseInput(name="Evaluación anual 2026", year=today.year), actor=assessor)
+    risk = risks.create_risk(risks.RiskInput(
+        title="Pagos a inspectores municipales", scenario="Un inspector pide un pago para no observar la obra.",
+        associate_category="public_official", inherent_likelihood=5, inherent_impact=4, residual_likelihood=3,
+        residual_impact=2, next_review=today - timedelta(days=1)), exercise, actor=assessor, today=today)
+    risks.approve_risk(risk, actor=approver, today=today)
 
 
 def _samples(app: Flask) -> dict[tuple[str, str], list[str]]:

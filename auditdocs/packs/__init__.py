@@ -1,0 +1,1 @@
+"""Building blocks of the Word evidence packs (python-docx): pieces the pack issue assembles."""
