@@ -1,18 +1,20 @@
-"""Two people editing one nonconformity: the second save, built on an older revision, is refused with 409 and keeps
+"""Two people editing one nonconformity or one bribery risk: the second save, built on an older revision, is refused with 409 and keeps
 what its author typed; saving again after that is deliberate and goes through. Nothing is silently undone."""
 
 from __future__ import annotations
 
 import re
 
+from risks_web_support import make_exercise, make_risk
 from support import browser, text_of, today_of
 
 from auditdocs.extensions import db
-from auditdocs.models import Nonconformity
+from auditdocs.models import BriberyRisk, Nonconformity
 from auditdocs.services import revisions
 
 NEW = "/nonconformities/new"
-SEEN = re.compile(r'name="seen_revision"[^>]*value="(\d+)"|value="(\d+)"[^>]*name="seen_revision"')
+SEEN = re.compile(r'name="(?:\w+-)?seen_revision"[^>]*value="(\d+)"'
+                  r'|value="(\d+)"[^>]*name="(?:\w+-)?seen_revision"')
 
 
 def _fields(app, **changes):
@@ -74,3 +76,71 @@ def test_the_refusal_is_in_spanish_for_a_spanish_reader(app, make_user):
     late = luis.post_form(edit, _fields(app, analysis="Otro", seen_revision="1"), page=edit)
     assert late.status_code == 409
     assert "Otra persona guardó este registro mientras usted lo editaba" in text_of(late)
+
+
+def _risk_form(page: str, **changes):
+    """What the reassessment form sends: its own values as the page holds them, with changes."""
+    chosen = re.search(r'name="exercise_id".*?<option[^>]*value="(\d+)"', page, re.S)
+    assert chosen, "the form offers the open exercise"
+    data = {"exercise_id": chosen[1],
+            "title": "Soborno para agilizar licencias", "process_id": "0", "activity": "", "site_id": "0",
+            "associate_category": "public_official", "associate_detail": "",
+            "scenario": "Un gestor ofrece un pago para acelerar un trámite.", "inherent_likelihood": "4",
+            "inherent_impact": "4", "control_document_ids": "", "controls_description": "",
+            "control_effectiveness": "not_assessed", "residual_likelihood": "2", "residual_impact": "3",
+            "treatment": "", "treatment_action_ids": "", "owner_id": "0", "next_review": "", "note": "",
+            "seen_revision": _seen(page)}
+    data.update(changes)
+    return data
+
+
+def test_an_approval_is_of_the_revision_the_approver_read(app, make_user):
+    officer, other, head = (make_user("compliance_officer"), make_user("quality_officer"),
+                            make_user("compliance_officer"))
+    exercise = make_exercise(app, officer.id)
+    risk_id = make_risk(app, officer.id, exercise)
+    page_url = f"/risks/{risk_id}"
+    approver = browser(app, head)
+    read = text_of(approver.get(page_url))
+    assert _seen(read) == "1"
+
+    assessor = browser(app, other)
+    form_page = text_of(assessor.get(f"{page_url}/assess"))
+    changed = assessor.post_form(f"{page_url}/assess", _risk_form(form_page, residual_likelihood="5",
+                                                                  residual_impact="5"), page=f"{page_url}/assess")
+    assert changed.status_code == 302
+
+    late = approver.post_form(f"{page_url}/approve", {"approve-note": "Conforme",
+                                                      "approve-seen_revision": _seen(read)}, page=page_url)
+    assert late.status_code == 409
+    assert "Someone else saved this record while you were editing it" in text_of(late)
+    with app.app_context():
+        risk = db.session.get(BriberyRisk, risk_id)
+        assert (risk.status, risk.residual_rating, risk.approved_revision) == ("pending_approval", "critical", None)
+
+    reread = text_of(approver.get(page_url))
+    ok = approver.post_form(f"{page_url}/approve", {"approve-note": "Conforme",
+                                                    "approve-seen_revision": _seen(reread)}, page=page_url)
+    assert ok.status_code == 302
+    with app.app_context():
+        risk = db.session.get(BriberyRisk, risk_id)
+        assert (risk.status, risk.residual_rating, risk.approved_revision) == ("approved", "critical", 3)
+
+
+def test_a_reassessment_built_on_an_older_revision_is_refused_and_keeps_the_typed_text(app, make_user):
+    first, second = make_user("compliance_officer"), make_user("quality_officer")
+    risk_id = make_risk(app, first.id, make_exercise(app, first.id))
+    url = f"/risks/{risk_id}/assess"
+    a, b = browser(app, first), browser(app, second)
+    page_a, page_b = text_of(a.get(url)), text_of(b.get(url))
+    assert a.post_form(url, _risk_form(page_a, treatment="Rotación de inspectores"), page=url).status_code == 302
+    late = b.post_form(url, _risk_form(page_b, treatment="Doble firma en actas"), page=url)
+    assert late.status_code == 409
+    body = text_of(late)
+    assert "Doble firma en actas" in body and _seen(body) == "2"
+    with app.app_context():
+        assert db.session.get(BriberyRisk, risk_id).treatment == "Rotación de inspectores"
+    again = b.post_form(url, _risk_form(body, treatment="Doble firma en actas"), page=url)
+    assert again.status_code == 302
+    with app.app_context():
+        assert db.session.get(BriberyRisk, risk_id).treatment == "Doble firma en actas"

@@ -276,12 +276,13 @@ def create_risk(data: RiskInput, exercise: RiskExercise, *, actor: User, today: 
 
 
 def assess_risk(risk: BriberyRisk, data: RiskInput, exercise: RiskExercise, *, actor: User, today: date,
-                note: str | None = None) -> bool:
+                note: str | None = None, seen_revision: int | None = None) -> bool:
     """Reassess a risk (in this or a later exercise): a new revision pending approval; returns whether anything
-    changed. Links to documents the assessor may not see stay."""
+    changed. Links to documents the assessor may not see stay; a form built on an older revision answers 409."""
     scope = scope_of(actor)
     _require(scope.refuse_assess_risk())
     hold(risk)
+    revisions.require_unchanged(risk, seen_revision)
     if risk.is_retired:
         raise ServiceError(_l("This risk is retired."), 409)
     values, documents, actions = _validated(data, exercise.matrix, scope)
@@ -292,9 +293,12 @@ def assess_risk(risk: BriberyRisk, data: RiskInput, exercise: RiskExercise, *, a
     return revisions.save(risk, actor=actor, note=note).number != before
 
 
-def approve_risk(risk: BriberyRisk, *, actor: User, today: date, note: str | None = None) -> None:
-    """Approve the pending assessment: approvers only, never its assessor (403); only a pending one (409)."""
+def approve_risk(risk: BriberyRisk, *, actor: User, today: date, note: str | None = None,
+                 seen_revision: int | None = None) -> None:
+    """Approve the pending assessment: approvers only, never its assessor (403); only a pending one, and only the
+    revision the approver read (409: a reassessment saved meanwhile is read before it is approved)."""
     hold(risk)
+    revisions.require_unchanged(risk, seen_revision)
     _require(scope_of(actor).refuse_approve_risk(risk))
     if risk.status != "pending_approval":
         raise ServiceError(_l("Only an assessment pending approval can be approved."), 409)

@@ -19,11 +19,19 @@ from ...services import ServiceError, risk_register
 from ...services import risks as risk_service
 from ...services.risk_matrix import score
 from ...timeutil import local_today
+from ..params import int_or_none
 from ..security import actor
 from .blueprint import bp
 from .common import MatrixView, form_refused, int_arg, matrix_view, report, risk_or_404
 from .flags import flags_for
 from .forms import ApproveForm, RetireForm, RiskForm
+
+
+def _approve_form(risk: BriberyRisk) -> ApproveForm:
+    """The approval form, bound to the revision the approver is reading."""
+    form = ApproveForm(prefix="approve")
+    form.seen_revision.data = str(risk.revision)
+    return form
 
 
 def detail_context(risk: BriberyRisk, approve: ApproveForm | None = None,
@@ -55,7 +63,7 @@ def detail_context(risk: BriberyRisk, approve: ApproveForm | None = None,
         "treatments": [(a, a.overdue(today)) for a in actions],
         "flags": flags_for([risk], today) if not shown_approved else [],
         "may_assess": may_assess,
-        "approve_form": (approve or ApproveForm(prefix="approve")) if may_approve else None,
+        "approve_form": (approve or _approve_form(risk)) if may_approve else None,
         "approve_block": scope.refuse_approve_risk(risk) if may_approve else None,
         "retire_form": (retire or RetireForm(prefix="retire")) if may_assess else None,
     }
@@ -155,6 +163,7 @@ def _assess(risk: BriberyRisk | None) -> ResponseReturnValue:
             form.control_document_ids.data = ", ".join(d.code for d in risk.controls)
             form.treatment_action_ids.data = ", ".join(a.code for a in risk.treatments)
             form.note.data = ""
+            form.seen_revision.data = str(risk.revision)
         return _form_page(form, risk, exercise)
     if not form.validate():
         return _form_page(form, risk, exercise, form_refused())
@@ -168,11 +177,16 @@ def _assess(risk: BriberyRisk | None) -> ResponseReturnValue:
                 saved = risk_service.create_risk(data, exercise, actor=actor(), today=local_today())
             else:
                 risk_service.assess_risk(risk, data, exercise, actor=actor(), today=local_today(),
-                                         note=form.note.data or None)
+                                         note=form.note.data or None,
+                                         seen_revision=int_or_none(form.seen_revision.data))
                 saved = risk
             saved_id = saved.id
     except ServiceError as exc:
-        return _form_page(form, risk, exercise, report(exc, form))
+        status = report(exc, form)
+        if risk is not None and status == 409:  # saved meanwhile: a second save, after comparing, is deliberate
+            db.session.refresh(risk)
+            form.seen_revision.data = str(risk.revision)
+        return _form_page(form, risk, exercise, status)
     flash(_("Assessment saved: it waits for approval by someone else."), "success")
     return redirect(url_for("risks.detail", risk_id=saved_id))
 
@@ -203,7 +217,8 @@ def approve(risk_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return render_template("risks/detail.html", **detail_context(risk, approve=form)), form_refused()
     with write_transaction():  # a refusal (403 assessor, 409 not pending) is answered by the error page
-        risk_service.approve_risk(risk, actor=actor(), today=local_today(), note=form.note.data or None)
+        risk_service.approve_risk(risk, actor=actor(), today=local_today(), note=form.note.data or None,
+                                  seen_revision=int_or_none(form.seen_revision.data))
     flash(_("Assessment approved."), "success")
     return redirect(url_for("risks.detail", risk_id=risk.id))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ...models.risks import CATEGORIES, CONTROL_EFFECTIVENESS, MAX_LEVELS, MIN_LEVELS, RATINGS
@@ -53,6 +53,7 @@ class RiskForm(FlaskForm):
     next_review = DateField(_l("Next review"), validators=[Optional()])
     note = StringField(_l("Change note"), validators=[Optional(), Length(max=2000)],
                        description=_l("Why you (re)assess it (kept in the history)."))
+    seen_revision = HiddenField()  # the revision a reassessment starts from: a newer one answers 409
 
     def fill(self, exercises: list[tuple[int, str]], likelihood: list[str], impact: list[str],
              keep_owner: int | None = None, keep_site: int | None = None,
@@ -73,6 +74,7 @@ class ApproveForm(FlaskForm):
     """Approve the latest assessment (someone other than its assessor)."""
 
     note = StringField(_l("Approval note"), validators=[Optional(), Length(max=2000)])
+    seen_revision = HiddenField()  # the revision the approver read: a newer one answers 409
 
 
 class RetireForm(FlaskForm):
