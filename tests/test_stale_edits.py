@@ -1,5 +1,6 @@
-"""Two people editing one nonconformity or one bribery risk: the second save, built on an older revision, is refused with 409 and keeps
-what its author typed; saving again after that is deliberate and goes through. Nothing is silently undone."""
+"""Two people editing one nonconformity or one bribery risk: the second save, built on an older revision, is refused
+with 409 and keeps what its author typed; saving again after that is deliberate and goes through. Nothing is
+silently undone, and nobody approves a risk assessment they did not read."""
 
 from __future__ import annotations
 
