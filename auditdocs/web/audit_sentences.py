@@ -64,6 +64,8 @@ ACTIONS: dict[str, tuple[str, Any, Any]] = {
                             _l("%(actor)s downloaded a file of %(object)s")),
     "gift_threshold.set": ("records", _l("Gift threshold set"),
                            _l("%(actor)s set the gift threshold for %(object)s")),
+    "risk_matrix.save": ("records", _l("Risk matrix changed"),
+                         _l("%(actor)s saved version %(object)s of the bribery-risk matrix")),
     "site.create": ("org", _l("Site added"), _l("%(actor)s added the site %(object)s")),
     "site.update": ("org", _l("Site edited"), _l("%(actor)s edited the site %(object)s")),
     "process.create": ("org", _l("Process added"), _l("%(actor)s added the process %(object)s")),
