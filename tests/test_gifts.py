@@ -222,6 +222,8 @@ def test_links_to_risks_and_clauses_and_evidence_files(app, client, people):
         assert db.session.get(Gift, gift).risk_ids == str(risk)
         file_id = files[1].id
     login(client, people["aurora"])  # the auditor downloads the evidence, with a receipt
+    page = client.get(_page(gift)).get_data(as_text=True)  # the risk is not approved: its reference, not its title
+    assert "BR-0001" in page and "Soborno en la adjudicación" not in page
     with client.get(f"{_page(gift)}/files/{file_id}") as download:
         assert download.status_code == 200 and download.get_data() == pdf("foto")
     assert client.get(f"{_page(gift)}/files/{file_id + 100}").status_code == 404

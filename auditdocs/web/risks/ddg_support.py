@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import IO, Any
 
-from flask import Response, abort, flash, redirect, stream_with_context, url_for
+from flask import Response, abort, current_app, flash, redirect, stream_with_context, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -58,6 +58,19 @@ FILTER_NAMES = {"site": _l("site"), "category": _l("category"), "state": _l("sta
                 "q": _l("search text")}
 MAX_TEXT = 200
 CHUNK_BYTES = 256 * 1024
+
+
+def risk_links(risks: list[BriberyRisk]) -> list[tuple[str, str | None]]:
+    """Linked risks as (label, link): the title only for a risk the reader sees (auditors: approved ones), a link
+    when the risk pages are installed."""
+    scope = current_scope()
+    page = "risks.detail" if "risks.detail" in current_app.view_functions else None
+    out: list[tuple[str, str | None]] = []
+    for risk in risks:
+        seen = scope.sees_risk(risk)
+        out.append((f"{risk.reference} — {risk.title}" if seen else risk.reference,
+                    url_for(page, risk_id=risk.id) if page and seen else None))
+    return out
 
 
 def report(exc: ServiceError, form: FlaskForm | None = None) -> int:

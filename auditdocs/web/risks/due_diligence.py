@@ -41,6 +41,7 @@ from .ddg_support import (
     form_refused,
     refuse_unless_allowed,
     report,
+    risk_links,
     send_file_of,
     state_on,
     timeline,
@@ -101,7 +102,7 @@ def dd_export(fmt: str) -> ResponseReturnValue:
 def render_detail(row: DueDiligence, status: int = 200, file_form: FileForm | None = None) -> ResponseReturnValue:
     scope = current_scope()
     return render_template("risks/due_diligence/detail.html", dd=row, files=attachments_of(row),
-                           clauses=clauses_of(row.clause_ids), today=local_today(),
+                           clauses=clauses_of(row.clause_ids), risks=risk_links(row.risks), today=local_today(),
                            may_record=scope.refuse_record_due_diligence() is None,
                            file_form=file_form or FileForm(prefix="file"), **DDG_LABELS), status
 
