@@ -271,7 +271,9 @@ def test_the_auditor_reads_everything_and_changes_nothing(app, client, people):
         assert client.get(url).status_code == 200, url
     page = client.get(_page(gift)).get_data(as_text=True)
     assert 'data-testid="edit-gift"' not in page and 'data-testid="approve-form"' not in page
-    assert 'data-testid="new-gift"' not in client.get(GIFTS).get_data(as_text=True)
+    register = client.get(GIFTS).get_data(as_text=True)
+    assert 'data-testid="new-gift"' not in register
+    assert 'href="/risks/due-diligence/"' in register  # the risks area's navigation
     for url, data in ((NEW_GIFT, gift_form(app)), (f"{_page(gift)}/edit", gift_form(app)),
                       (f"{_page(gift)}/approve", {}), (f"{_page(gift)}/reject", {"reject-approval_note": "No"})):
         assert client.post_form(url, data, page=GIFTS).status_code == 403, url
