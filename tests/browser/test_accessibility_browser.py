@@ -22,10 +22,12 @@ from sqlalchemy import func, inspect, select, text
 from auditdocs.db import write_transaction
 from auditdocs.demo import create_demo
 from auditdocs.extensions import db
-from auditdocs.models import BriberyRisk, Clause, Nonconformity, Standard, User
+from auditdocs.models import BriberyRisk, Clause, Gift, Nonconformity, Standard, User
 from auditdocs.policy import AccessScope
 from auditdocs.services import risks
 from auditdocs.services.actions import ActionInput, add_action, implement_action
+from auditdocs.services.due_diligence import DdInput, create_due_diligence
+from auditdocs.services.gifts import GiftInput, create_gift
 from auditdocs.services.nonconformities import NcInput, create_nonconformity
 from auditdocs.timeutil import local_today
 
@@ -41,7 +43,7 @@ NOT_PAGES = {"static", "main.healthz", "auth.login"}
 PLACEHOLDER = re.compile(r"<(?:(?P<conv>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 CANDIDATES = 4  # sample values tried per placeholder (an auditor cannot see a draft: the next one may do)
 # Placeholders whose stem does not name their table.
-TABLE_OF = {"nc": "nonconformities", "risk": "bribery_risks", "exercise": "risk_exercises"}
+TABLE_OF = {"nc": "nonconformities", "risk": "bribery_risks", "exercise": "risk_exercises", "dd": "due_diligence"}
 RUN_AXE = """async (tags) => {
   const result = await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
   return result.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
@@ -60,6 +62,8 @@ def _seed(app: Flask) -> None:
                 _seed_nonconformity()
             if db.session.scalar(select(func.count()).select_from(BriberyRisk)) == 0:
                 _seed_risk()
+            if db.session.scalar(select(func.count()).select_from(Gift)) == 0:
+                _seed_gift_and_due_diligence()
         db.session.remove()
 
 
@@ -86,6 +90,23 @@ def _seed_risk() -> None:
         associate_category="public_official", inherent_likelihood=5, inherent_impact=4, residual_likelihood=3,
         residual_impact=2, next_review=today - timedelta(days=1)), exercise, actor=assessor, today=today)
     risks.approve_risk(risk, actor=approver, today=today)
+
+
+def _seed_gift_and_due_diligence() -> None:
+    """A decided due-diligence file and a gift waiting for approval (no threshold yet: every gift needs one), so
+    their pages show the decision and the approval forms."""
+    officer = next(u for u in db.session.scalars(select(User).order_by(User.id))
+                   if AccessScope.of(u).can("record_due_diligence") and u.role != "admin")
+    today = local_today()
+    create_due_diligence(DdInput(
+        subject_type="business_associate", subject_name="Transportes Illimani SRL", category="supplier",
+        risk_level="medium", checks_performed="Consulta RUC y listas de sancionados", result="Sin observaciones",
+        decision="proceed", decided_on=today, reviewer_id=officer.id, next_review=today + timedelta(days=365)),
+        actor=officer, today=today)
+    create_gift(GiftInput(
+        kind="hospitality", direction="received", internal_party="UT Cusco", counterparty="Constructora Andina",
+        counterparty_category="contractor", occurred_on=today, value="350.50", currency="PEN",
+        description="Almuerzo de trabajo", purpose="Reunión de obra"), actor=officer, today=today)
 
 
 def _samples(app: Flask) -> dict[tuple[str, str], list[str]]:
@@ -256,3 +277,5 @@ def test_no_serious_accessibility_violation_on_any_page(app, live_server, browse
     assert checked["es"] == checked["en"]
     assert any(p.startswith("/documents/") and p[len("/documents/"):].isdigit() for p in checked["es"])
     assert any(re.fullmatch(r"/nonconformities/\d+/history", p) for p in checked["es"]), checked["es"]
+    assert any(re.fullmatch(r"/risks/gifts/\d+", p) for p in checked["es"]), checked["es"]
+    assert any(re.fullmatch(r"/risks/due-diligence/\d+/history", p) for p in checked["es"]), checked["es"]

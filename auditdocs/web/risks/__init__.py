@@ -1,6 +1,8 @@
-"""Bribery risks on the web: the register, a risk's pages and history, exercises, the matrix, the heat maps."""
+"""Bribery risks on the web: the register, a risk's pages and history, exercises, the matrix, the heat maps, due
+diligence, gifts and their thresholds."""
 
-from . import common, detail, exercises, heatmap, history, matrix, register
+from . import common, detail, due_diligence, exercises, gift_thresholds, gifts, heatmap, history, matrix, register
 from .blueprint import bp
 
-__all__ = ["bp", "common", "detail", "exercises", "heatmap", "history", "matrix", "register"]
+__all__ = ["bp", "common", "detail", "due_diligence", "exercises", "gift_thresholds", "gifts", "heatmap", "history",
+           "matrix", "register"]
