@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import cli, events
 from .db import configure_engine, guard_session
 from .extensions import csrf, db, login_manager, migrate
-from .services import mail, nc_tasks, risk_signals
+from .services import ddg_exports, ddg_tasks, mail, nc_tasks, risk_signals
 from .services import nc_exports as nc_export_kinds
 from .storage import BlobStore
 from .web import (
@@ -28,6 +28,7 @@ from .web import (
     nonconformities,
     org,
     programme,
+    risks,
     sampling,
     tasks,
     users,
@@ -41,7 +42,7 @@ from .web.upload_stream import init_uploads
 
 ROOT = Path(__file__).resolve().parent.parent  # the checkout: config.py, templates/, migrations/
 BLUEPRINTS = (auth, main, account, users, tasks, clauses, documents, audit_log, org, programme, sampling,
-              nc_dashboard, nc_exports, nonconformities)
+              nc_dashboard, nc_exports, nonconformities, risks)
 
 
 def _config_module() -> Any:
@@ -151,10 +152,13 @@ def register_notifications(app: Flask) -> None:
 
 
 def register_records() -> None:
-    """Nonconformities' and risks' task sources, site signals and exports join the shared registries (idempotent)."""
+    """Nonconformities', risks', due diligence's and gifts' task sources, site signals and exports join the shared
+    registries (idempotent)."""
     nc_tasks.register()
     risk_signals.register()
     nc_export_kinds.register()
+    ddg_tasks.register()
+    ddg_exports.register()
 
 
 def register_commands(app: Flask) -> None:

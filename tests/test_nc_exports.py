@@ -279,8 +279,8 @@ def test_cli_bad_arguments_exit_2_and_write_nothing(app, runner, register, out_d
 
 
 def test_cli_refuses_an_unknown_kind(app, runner, out_dir):
-    result = runner.invoke(args=["export", "gifts", "--format", "csv", "--out", str(out_dir / "x.csv")])
-    assert result.exit_code == 2 and "'gifts' is not one of actions, nonconformities" in result.output
+    result = runner.invoke(args=["export", "bananas", "--format", "csv", "--out", str(out_dir / "x.csv")])
+    assert result.exit_code == 2 and "'bananas' is not one of actions, " in result.output
     assert list(out_dir.iterdir()) == []
 
 
@@ -291,17 +291,17 @@ def test_a_failure_midway_leaves_the_previous_file_whole(app, runner, out_dir, m
         yield ("primera fila",)
         raise RuntimeError("the database went away")
 
-    spec = exports.Register(kind="gifts", title="Gifts", columns=lambda _d: [Column("what", "What", lambda r: r[0])],
+    spec = exports.Register(kind="later", title="Later", columns=lambda _d: [Column("what", "What", lambda r: r[0])],
                             rows=rows, count=lambda *_a: 2, cli_filters=lambda status, site: None)
-    monkeypatch.setitem(exports.KINDS, "gifts", spec)
+    monkeypatch.setitem(exports.KINDS, "later", spec)
     openpyxl_temp = list(ALL_TEMP_FILES)
     for fmt in ("csv", "xlsx"):
-        out = out_dir / f"gifts.{fmt}"
+        out = out_dir / f"later.{fmt}"
         out.write_bytes(b"previous export")
-        result = runner.invoke(args=["export", "gifts", "--out", str(out)])
+        result = runner.invoke(args=["export", "later", "--out", str(out)])
         assert result.exit_code != 0
         assert out.read_bytes() == b"previous export"
-    assert sorted(p.name for p in out_dir.iterdir()) == ["gifts.csv", "gifts.xlsx"]
+    assert sorted(p.name for p in out_dir.iterdir()) == ["later.csv", "later.xlsx"]
     assert list(ALL_TEMP_FILES) == openpyxl_temp  # openpyxl's own temporary sheet file is gone too
 
 

@@ -13,7 +13,10 @@ from auditdocs.db import write_transaction
 from auditdocs.extensions import db
 from auditdocs.models import Clause, Standard, User
 from auditdocs.services.actions import ActionInput, add_action
+from auditdocs.services.due_diligence import DdInput, create_due_diligence
+from auditdocs.services.gifts import GiftInput, create_gift
 from auditdocs.services.nonconformities import NcInput, create_nonconformity
+from auditdocs.services.users import create_user
 from auditdocs.timeutil import local_today
 
 ROLES = ("admin", "quality_officer", "compliance_officer", "auditor")
@@ -109,7 +112,18 @@ def _seed_records(app: Any, recorder_id: int) -> dict[str, int]:
                 title="Registro incompleto", description="Sin firma", source="complaint", grade="minor",
                 detected_on=today, detected_by_name="Ciudadano"), actor=actor, today=today)
             action = add_action(nc, ActionInput("Capacitar", recorder_id, today), actor=actor, today=today)
-            ids = {"nc_id": nc.id, "action_id": action.id}
+            # A due-diligence file and a gift waiting for approval (no threshold: every gift needs one), recorded by
+            # a compliance officer, so the approval routes are walked on an entry someone could approve.
+            officer = create_user("officer-seed@example.org", "Oficial Semilla", "compliance_officer",
+                                  "officer-seed-password-42")
+            dd = create_due_diligence(DdInput(
+                subject_type="business_associate", subject_name="Transportes Illimani SRL", category="supplier",
+                risk_level="medium", checks_performed="Consulta RUC"), actor=officer, today=today)
+            gift = create_gift(GiftInput(
+                kind="gift", direction="received", internal_party="UT Cusco", counterparty="Constructora Andina",
+                counterparty_category="contractor", occurred_on=today, value="500", currency="PEN",
+                description="Canasta", purpose="Fin de año"), actor=officer, today=today)
+            ids = {"nc_id": nc.id, "action_id": action.id, "dd_id": dd.id, "gift_id": gift.id}
         db.session.remove()
     return ids
 
@@ -124,7 +138,11 @@ def _walk_is_meaningful(app: Any) -> None:
     expected = {"users.index", "users.new", "users.edit", "users.reset", "clauses.applicability", "clauses.title",
                 "clauses.index", "clauses.detail", "main.dashboard", "auth.logout", "tasks.index",
                 "account.change_password", "nc_dashboard.dashboard", "nonconformities.index", "nonconformities.detail",
-                "nonconformities.close", "nonconformities.record_check", "nonconformities.history"}
+                "nonconformities.close", "nonconformities.record_check", "nonconformities.history",
+                "risks.dd_index", "risks.dd_new", "risks.dd_detail", "risks.dd_edit", "risks.dd_history",
+                "risks.dd_add_file", "risks.gifts_index", "risks.gift_new", "risks.gift_detail", "risks.gift_edit",
+                "risks.gift_approve", "risks.gift_reject", "risks.gift_history", "risks.gift_add_file",
+                "risks.gift_thresholds", "risks.dd_export_csv", "risks.gifts_export_xlsx"}
     assert expected <= endpoints
     writes = [r for r in _rules(app) if set(r.methods) & set(WRITE_METHODS)]
     assert len(writes) >= 6

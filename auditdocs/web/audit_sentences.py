@@ -64,6 +64,8 @@ ACTIONS: dict[str, tuple[str, Any, Any]] = {
                             _l("%(actor)s downloaded a file of %(object)s")),
     "risk_matrix.save": ("records", _l("Risk matrix changed"),
                          _l("%(actor)s saved version %(object)s of the bribery-risk matrix")),
+    "gift_threshold.set": ("records", _l("Gift threshold set"),
+                           _l("%(actor)s set the gift threshold for %(object)s")),
     "site.create": ("org", _l("Site added"), _l("%(actor)s added the site %(object)s")),
     "site.update": ("org", _l("Site edited"), _l("%(actor)s edited the site %(object)s")),
     "process.create": ("org", _l("Process added"), _l("%(actor)s added the process %(object)s")),
@@ -262,7 +264,7 @@ class _Batch:
         return {"document": self._document, "document_version": self._version, "user": self._user,
                 "site": self._site, "process": self._process, "audit": self._audit, "certificate": self._certificate,
                 "scope": self._scope, "clause": self._clause, "blob": lambda oid: _Obj(oid[:12] + "…"),
-                "login": lambda oid: _Obj(oid)}
+                "login": lambda oid: _Obj(oid), "gift_threshold": lambda oid: _Obj(oid)}
 
     def _document(self, code: str) -> _Obj:
         doc = self.docs.get(code)
