@@ -152,8 +152,7 @@ def register_notifications(app: Flask) -> None:
 
 
 def register_records() -> None:
-    """Nonconformities', risks', due diligence's and gifts' task sources, site signals and exports join the shared
-    registries (idempotent)."""
+    """Task sources, site signals and exports of every register join the shared registries (idempotent)."""
     nc_tasks.register()
     risk_signals.register()
     nc_export_kinds.register()

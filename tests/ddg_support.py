@@ -8,11 +8,12 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import select
 
 from auditdocs.db import write_transaction
 from auditdocs.extensions import db
-from auditdocs.models import BriberyRisk, RiskExercise, RiskMatrix, User
-from auditdocs.services import gift_thresholds, revisions
+from auditdocs.models import RiskExercise, User
+from auditdocs.services import gift_thresholds, risks
 from auditdocs.timeutil import local_today
 
 GIFTS, DD = "/risks/gifts/", "/risks/due-diligence/"
@@ -67,30 +68,15 @@ def set_threshold(app: Flask, admin_id: int, currency: str, amount: str, note: s
 
 
 def seed_risk(app: Flask, user_id: int, title: str = "Soborno en la adjudicación de obras") -> int:
-    """A bribery risk of the register (written directly: what matters here is something to link to)."""
+    """A bribery risk of the register, assessed in an exercise through the risk services (something to link to)."""
     with app.app_context(), write_transaction():
         actor = db.session.get(User, user_id)
-        matrix = db.session.query(RiskMatrix).order_by(RiskMatrix.version.desc()).first()
-        if matrix is None:
-            matrix = RiskMatrix(version=1, likelihood_levels=5, impact_levels=5,
-                                thresholds='{"medium": 5, "high": 10, "critical": 17}', labels="{}", colours="{}",
-                                likelihood_labels="{}", impact_labels="{}")
-            db.session.add(matrix)
-            db.session.flush()
-        exercise = db.session.query(RiskExercise).first()
+        assert actor is not None
+        exercise = db.session.scalar(select(RiskExercise).order_by(RiskExercise.id).limit(1))
         if exercise is None:
-            exercise = RiskExercise(reference="RA-2026-01", name="Evaluación 2026", year=2026, status="in_progress",
-                                    matrix_id=matrix.id)
-            db.session.add(exercise)
-            db.session.flush()
-            revisions.save(exercise, actor=actor)
-        number = db.session.query(BriberyRisk).count() + 1
-        risk = BriberyRisk(reference=f"BR-{number:04d}", number=number, title=title, associate_category="contractor",
-                           scenario="Pago indebido", inherent_likelihood=4, inherent_impact=4, inherent_score=16,
-                           inherent_rating="high", residual_likelihood=2, residual_impact=4, residual_score=8,
-                           residual_rating="medium", exercise_id=exercise.id, matrix_id=matrix.id,
-                           status="pending_approval")
-        db.session.add(risk)
-        db.session.flush()
-        revisions.save(risk, actor=actor)
+            exercise = risks.create_exercise(risks.ExerciseInput(name="Evaluación 2026", year=2026), actor=actor)
+        risk = risks.create_risk(risks.RiskInput(
+            title=title, scenario="Pago indebido para favorecer a un postor", associate_category="contractor",
+            inherent_likelihood=4, inherent_impact=4, residual_likelihood=2, residual_impact=4),
+            exercise, actor=actor, today=local_today())
         return risk.id

@@ -107,6 +107,7 @@ def test_open_decide_and_review_again_with_the_history(app, client, people):
     assert ('<tr data-field="decision"><td>Decision</td><td><del>—</del></td>'
             '<td><ins>Proceed with conditions</ins></td></tr>') in history
     assert '<tr data-field="reviewer_id">' in history and "Carla Compliance" in history
+    assert '<td><del>In progress</del></td><td><ins>Decided</ins></td>' in history
     state = client.get(f"{_page(dd_id)}/history?on={today(app).isoformat()}").get_data(as_text=True)
     assert 'data-testid="as-of"' in state and "Proceed with conditions" in state
 

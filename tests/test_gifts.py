@@ -222,6 +222,8 @@ def test_links_to_risks_and_clauses_and_evidence_files(app, client, people):
         assert db.session.get(Gift, gift).risk_ids == str(risk)
         file_id = files[1].id
     login(client, people["aurora"])  # the auditor downloads the evidence, with a receipt
+    page = client.get(_page(gift)).get_data(as_text=True)  # the risk is not approved: its reference, not its title
+    assert "BR-0001" in page and "Soborno en la adjudicación" not in page
     with client.get(f"{_page(gift)}/files/{file_id}") as download:
         assert download.status_code == 200 and download.get_data() == pdf("foto")
     assert client.get(f"{_page(gift)}/files/{file_id + 100}").status_code == 404
@@ -269,7 +271,9 @@ def test_the_auditor_reads_everything_and_changes_nothing(app, client, people):
         assert client.get(url).status_code == 200, url
     page = client.get(_page(gift)).get_data(as_text=True)
     assert 'data-testid="edit-gift"' not in page and 'data-testid="approve-form"' not in page
-    assert 'data-testid="new-gift"' not in client.get(GIFTS).get_data(as_text=True)
+    register = client.get(GIFTS).get_data(as_text=True)
+    assert 'data-testid="new-gift"' not in register
+    assert 'href="/risks/due-diligence/"' in register  # the risks area's navigation
     for url, data in ((NEW_GIFT, gift_form(app)), (f"{_page(gift)}/edit", gift_form(app)),
                       (f"{_page(gift)}/approve", {}), (f"{_page(gift)}/reject", {"reject-approval_note": "No"})):
         assert client.post_form(url, data, page=GIFTS).status_code == 403, url

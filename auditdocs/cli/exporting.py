@@ -32,13 +32,16 @@ OPERATOR = AccessScope(user_id=None, capabilities=frozenset(CAPABILITIES))
 HELP = """Export a register (KIND) as CSV or XLSX to FILE, with the same columns as the web download.
 
 \b
-KIND: nonconformities (one row per nonconformity) or actions (one row per corrective action);
+KIND: nonconformities (one row per nonconformity), actions (one row per corrective action),
+due-diligence (one row per due-diligence file), gifts (one row per gift or hospitality entry);
 later registers add theirs.
 --format: csv (UTF-8 with a byte-order mark, so Excel shows accents) or xlsx; when omitted,
 taken from FILE's extension. --out - writes CSV to standard output (without the byte-order
 mark, for pipes).
 --status: nonconformities: open, in_progress, closed or not_closed; actions: the action's
 own status (planned, in_progress, implemented, effective, not_effective, cancelled).
+due-diligence: in_progress, decided, pending (not decided) or a decision (proceed,
+proceed_with_conditions, do_not_proceed); gifts: recorded, pending_approval, approved, rejected.
 --site CODE: only that site and the sites under it (for actions: their nonconformity's site).
 
 \b

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,11 @@ from sqlalchemy import func, inspect, select, text
 from auditdocs.db import write_transaction
 from auditdocs.demo import create_demo
 from auditdocs.extensions import db
-from auditdocs.models import Clause, Nonconformity, Standard, User
+from auditdocs.models import Clause, Gift, Nonconformity, Standard, User
 from auditdocs.policy import AccessScope
 from auditdocs.services.actions import ActionInput, add_action, implement_action
+from auditdocs.services.due_diligence import DdInput, create_due_diligence
+from auditdocs.services.gifts import GiftInput, create_gift
 from auditdocs.services.nonconformities import NcInput, create_nonconformity
 from auditdocs.timeutil import local_today
 
@@ -38,7 +41,7 @@ LANGUAGES = ("es", "en")
 NOT_PAGES = {"static", "main.healthz", "auth.login"}
 PLACEHOLDER = re.compile(r"<(?:(?P<conv>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 CANDIDATES = 4  # sample values tried per placeholder (an auditor cannot see a draft: the next one may do)
-TABLE_OF = {"nc": "nonconformities"}  # placeholders whose stem does not name their table
+TABLE_OF = {"nc": "nonconformities", "dd": "due_diligence"}  # placeholders whose stem does not name their table
 RUN_AXE = """async (tags) => {
   const result = await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
   return result.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
@@ -55,6 +58,8 @@ def _seed(app: Flask) -> None:
             create_demo()
             if db.session.scalar(select(func.count()).select_from(Nonconformity)) == 0:
                 _seed_nonconformity()
+            if db.session.scalar(select(func.count()).select_from(Gift)) == 0:
+                _seed_gift_and_due_diligence()
         db.session.remove()
 
 
@@ -67,6 +72,23 @@ def _seed_nonconformity() -> None:
                                       detected_by_id=recorder.id), actor=recorder, today=today)
     action = add_action(nc, ActionInput("Capacitar al personal", recorder.id, today), actor=recorder, today=today)
     implement_action(action, actor=recorder, today=today, evidence="Lista de asistencia")
+
+
+def _seed_gift_and_due_diligence() -> None:
+    """A decided due-diligence file and a gift waiting for approval (no threshold yet: every gift needs one), so
+    their pages show the decision and the approval forms."""
+    officer = next(u for u in db.session.scalars(select(User).order_by(User.id))
+                   if AccessScope.of(u).can("record_due_diligence") and u.role != "admin")
+    today = local_today()
+    create_due_diligence(DdInput(
+        subject_type="business_associate", subject_name="Transportes Illimani SRL", category="supplier",
+        risk_level="medium", checks_performed="Consulta RUC y listas de sancionados", result="Sin observaciones",
+        decision="proceed", decided_on=today, reviewer_id=officer.id, next_review=today + timedelta(days=365)),
+        actor=officer, today=today)
+    create_gift(GiftInput(
+        kind="hospitality", direction="received", internal_party="UT Cusco", counterparty="Constructora Andina",
+        counterparty_category="contractor", occurred_on=today, value="350.50", currency="PEN",
+        description="Almuerzo de trabajo", purpose="Reunión de obra"), actor=officer, today=today)
 
 
 def _samples(app: Flask) -> dict[tuple[str, str], list[str]]:
@@ -237,3 +259,5 @@ def test_no_serious_accessibility_violation_on_any_page(app, live_server, browse
     assert checked["es"] == checked["en"]
     assert any(p.startswith("/documents/") and p[len("/documents/"):].isdigit() for p in checked["es"])
     assert any(re.fullmatch(r"/nonconformities/\d+/history", p) for p in checked["es"]), checked["es"]
+    assert any(re.fullmatch(r"/risks/gifts/\d+", p) for p in checked["es"]), checked["es"]
+    assert any(re.fullmatch(r"/risks/due-diligence/\d+/history", p) for p in checked["es"]), checked["es"]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import IO, Any
 
-from flask import Response, abort, flash, redirect, stream_with_context, url_for
+from flask import Response, abort, current_app, flash, redirect, stream_with_context, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -47,17 +47,41 @@ from ..params import MAX_YEAR, MIN_YEAR, int_or_none
 from ..security import actor
 from ..upload_stream import incoming
 
+RISK_PAGES = (("risks.index", _l("Register")), ("risks.heatmap", _l("Heat maps")), ("risks.exercises", _l("Exercises")),
+              ("risks.matrix", _l("Risk matrix")), ("risks.dd_index", _l("Due diligence")),
+              ("risks.gifts_index", _l("Gifts and hospitality")))
+
+
+def risk_nav() -> list[tuple[str, Any]]:
+    """The pages of the risks area that are installed (endpoint, label), for the area's own navigation."""
+    return [(endpoint, label) for endpoint, label in RISK_PAGES if endpoint in current_app.view_functions]
+
+
 DDG_LABELS = {
     "associate_category_labels": ASSOCIATE_CATEGORY_LABELS, "risk_level_labels": RISK_LEVEL_LABELS,
     "dd_subject_type_labels": DD_SUBJECT_TYPE_LABELS, "dd_decision_labels": DD_DECISION_LABELS,
     "dd_status_labels": DD_STATUS_LABELS, "gift_kind_labels": GIFT_KIND_LABELS,
     "gift_direction_labels": GIFT_DIRECTION_LABELS, "gift_decision_labels": GIFT_DECISION_LABELS,
     "gift_status_labels": GIFT_STATUS_LABELS, "dd_state_labels": {**DD_STATUS_LABELS, **DD_DECISION_LABELS},
+    "ddg_risk_nav": risk_nav,
 }
 FILTER_NAMES = {"site": _l("site"), "category": _l("category"), "state": _l("status"), "year": _l("year"),
                 "q": _l("search text")}
 MAX_TEXT = 200
 CHUNK_BYTES = 256 * 1024
+
+
+def risk_links(risks: list[BriberyRisk]) -> list[tuple[str, str | None]]:
+    """Linked risks as (label, link): the title only for a risk the reader sees (auditors: approved ones), a link
+    when the risk pages are installed."""
+    scope = current_scope()
+    page = "risks.detail" if "risks.detail" in current_app.view_functions else None
+    out: list[tuple[str, str | None]] = []
+    for risk in risks:
+        seen = scope.sees_risk(risk)
+        out.append((f"{risk.reference} — {risk.title}" if seen else risk.reference,
+                    url_for(page, risk_id=risk.id) if page and seen else None))
+    return out
 
 
 def report(exc: ServiceError, form: FlaskForm | None = None) -> int:

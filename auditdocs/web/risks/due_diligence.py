@@ -13,7 +13,13 @@ from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import FileStorage
 
 from ...db import write_transaction
-from ...ddg_labels import ASSOCIATE_CATEGORY_LABELS, DD_DECISION_LABELS, DD_SUBJECT_TYPE_LABELS, RISK_LEVEL_LABELS
+from ...ddg_labels import (
+    ASSOCIATE_CATEGORY_LABELS,
+    DD_DECISION_LABELS,
+    DD_STATUS_LABELS,
+    DD_SUBJECT_TYPE_LABELS,
+    RISK_LEVEL_LABELS,
+)
 from ...models import DueDiligence
 from ...models.records import id_list
 from ...models.risks import CATEGORIES, DD_STATUSES
@@ -41,6 +47,7 @@ from .ddg_support import (
     form_refused,
     refuse_unless_allowed,
     report,
+    risk_links,
     send_file_of,
     state_on,
     timeline,
@@ -57,7 +64,7 @@ FIELD_LABELS: dict[str, Any] = {
     "risk_ids": _l("Bribery risks"), "clause_ids": _l("Standards and clauses"), "status": _l("Status"),
 }
 CODES = {"subject_type": DD_SUBJECT_TYPE_LABELS, "category": ASSOCIATE_CATEGORY_LABELS,
-         "risk_level": RISK_LEVEL_LABELS, "decision": DD_DECISION_LABELS}
+         "risk_level": RISK_LEVEL_LABELS, "decision": DD_DECISION_LABELS, "status": DD_STATUS_LABELS}
 TEMPLATE = "risks/due_diligence/form.html"
 
 for _endpoint in ("risks.dd_new", "risks.dd_edit", "risks.dd_add_file"):
@@ -101,7 +108,7 @@ def dd_export(fmt: str) -> ResponseReturnValue:
 def render_detail(row: DueDiligence, status: int = 200, file_form: FileForm | None = None) -> ResponseReturnValue:
     scope = current_scope()
     return render_template("risks/due_diligence/detail.html", dd=row, files=attachments_of(row),
-                           clauses=clauses_of(row.clause_ids), today=local_today(),
+                           clauses=clauses_of(row.clause_ids), risks=risk_links(row.risks), today=local_today(),
                            may_record=scope.refuse_record_due_diligence() is None,
                            file_form=file_form or FileForm(prefix="file"), **DDG_LABELS), status
 

@@ -14,13 +14,13 @@ from ...services import gift_thresholds as thresholds
 from ..security import actor, require
 from .blueprint import bp
 from .ddg_forms import ThresholdForm
-from .ddg_support import form_refused, refuse_unless_allowed, report
+from .ddg_support import form_refused, refuse_unless_allowed, report, risk_nav
 
 
 def _page(form: ThresholdForm, status: int = 200) -> ResponseReturnValue:
     return render_template("risks/gifts/thresholds.html", form=form, in_force=thresholds.all_in_force(),
                            changes=thresholds.changes(),
-                           may_set=current_scope().refuse_set_thresholds() is None), status
+                           may_set=current_scope().refuse_set_thresholds() is None, ddg_risk_nav=risk_nav), status
 
 
 @bp.route("/gifts/thresholds", methods=["GET", "POST"])

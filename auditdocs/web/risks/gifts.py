@@ -50,6 +50,7 @@ from .ddg_support import (
     form_refused,
     refuse_unless_allowed,
     report,
+    risk_links,
     send_file_of,
     state_on,
     timeline,
@@ -113,6 +114,7 @@ def render_detail(row: Gift, status: int = 200, **override: FlaskForm) -> Respon
     pending = row.status == "pending_approval"
     return render_template(
         "risks/gifts/detail.html", gift=row, files=attachments_of(row), clauses=clauses_of(row.clause_ids),
+        risks=risk_links(row.risks),
         threshold=in_force(row.currency), money=money(row.value),
         may_record=scope.refuse_record_gift() is None,
         may_decide=pending and gs.refuse_decide(row, actor()) is None,
