@@ -10,7 +10,7 @@ from auditdocs.extensions import db
 from auditdocs.models import BriberyRisk, DueDiligence, Gift, RiskExercise, User
 from auditdocs.models.risks import DD_DECISIONS, GIFT_DECISIONS, HIGH_RATINGS
 from auditdocs.policy import scope_of
-from auditdocs.services import revisions, risk_heatmap, risk_matrix, risk_register, risks
+from auditdocs.services import revisions, risk_heatmap, risk_matrix, risk_register, risk_tasks, risks
 from auditdocs.timeutil import as_utc, local_today, utcnow
 
 
@@ -62,6 +62,8 @@ def test_the_demo_assesses_two_years_of_bribery_risks_and_keeps_due_diligence_an
         assert len(changes.changed) >= 2 and changes.added and changes.removed
         assert {c.before.residual_rating for c in changes.changed} != {c.after.residual_rating
                                                                          for c in changes.changed}
+        officer = db.session.scalar(select(User).where(User.role == "compliance_officer"))
+        assert risk_tasks.my_reviews(scope_of(officer), today, 10).tasks, "the officer owns a risk past its review"
         assert len(risk_register.entries(outside)) == len(now)  # the pending one shows its approved state
         oldest = min(as_utc(r.created_at) for r in db.session.scalars(select(RiskExercise)))
         assert oldest < utcnow() - timedelta(days=360), "the history is dated over two exercises"

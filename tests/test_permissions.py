@@ -142,7 +142,8 @@ def _walk_is_meaningful(app: Any) -> None:
                 "risks.dd_index", "risks.dd_new", "risks.dd_detail", "risks.dd_edit", "risks.dd_history",
                 "risks.dd_add_file", "risks.gifts_index", "risks.gift_new", "risks.gift_detail", "risks.gift_edit",
                 "risks.gift_approve", "risks.gift_reject", "risks.gift_history", "risks.gift_add_file",
-                "risks.gift_thresholds", "risks.dd_export_csv", "risks.gifts_export_xlsx"}
+                "risks.gift_thresholds", "risks.dd_export_csv", "risks.gifts_export_xlsx",
+                "risks.register_csv", "risks.register_xlsx"}
     assert expected <= endpoints
     writes = [r for r in _rules(app) if set(r.methods) & set(WRITE_METHODS)]
     assert len(writes) >= 6
