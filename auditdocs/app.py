@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import cli, events
 from .db import configure_engine, guard_session
 from .extensions import csrf, db, login_manager, migrate
-from .services import ddg_exports, ddg_tasks, mail, nc_tasks, risk_signals
+from .services import ddg_exports, ddg_tasks, mail, nc_tasks, risk_exports, risk_signals, risk_tasks
 from .services import nc_exports as nc_export_kinds
 from .storage import BlobStore
 from .web import (
@@ -158,6 +158,8 @@ def register_records() -> None:
     nc_export_kinds.register()
     ddg_tasks.register()
     ddg_exports.register()
+    risk_exports.register()
+    risk_tasks.register()
 
 
 def register_commands(app: Flask) -> None:

@@ -156,7 +156,7 @@ def _walk_is_meaningful(app: Any) -> None:
                 "risks.gift_thresholds", "risks.dd_export_csv", "risks.gifts_export_xlsx",
                 "risks.index", "risks.detail", "risks.new", "risks.assess", "risks.approve", "risks.retire",
                 "risks.history", "risks.exercises", "risks.exercise", "risks.new_exercise", "risks.edit_exercise",
-                "risks.close_exercise", "risks.matrix", "risks.heatmap"}
+                "risks.close_exercise", "risks.matrix", "risks.heatmap", "risks.register_csv", "risks.register_xlsx"}
     assert expected <= endpoints
     writes = [r for r in _rules(app) if set(r.methods) & set(WRITE_METHODS)]
     assert len(writes) >= 6

@@ -33,16 +33,19 @@ HELP = """Export a register (KIND) as CSV or XLSX to FILE, with the same columns
 
 \b
 KIND: nonconformities (one row per nonconformity), actions (one row per corrective action),
-due-diligence (one row per due-diligence file), gifts (one row per gift or hospitality entry);
-later registers add theirs.
+due-diligence (one row per due-diligence file), gifts (one row per gift or hospitality entry),
+risks (one row per bribery risk: each risk's approved state, as auditors see it); later
+registers add theirs.
 --format: csv (UTF-8 with a byte-order mark, so Excel shows accents) or xlsx; when omitted,
 taken from FILE's extension. --out - writes CSV to standard output (without the byte-order
 mark, for pipes).
 --status: nonconformities: open, in_progress, closed or not_closed; actions: the action's
 own status (planned, in_progress, implemented, effective, not_effective, cancelled).
 due-diligence: in_progress, decided, pending (not decided) or a decision (proceed,
-proceed_with_conditions, do_not_proceed); gifts: recorded, pending_approval, approved, rejected.
---site CODE: only that site and the sites under it (for actions: their nonconformity's site).
+proceed_with_conditions, do_not_proceed); gifts: recorded, pending_approval, approved, rejected;
+risks: approved or retired (the retired risks, which the register leaves out).
+--site CODE: only that site and the sites under it (for actions: their nonconformity's site;
+for risks: that site only, as on the register page).
 
 \b
 Headers and labels follow the terminal's language (LANG=es_PE.UTF-8 for Spanish). A text cell

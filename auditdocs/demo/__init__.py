@@ -10,7 +10,7 @@ from ..extensions import db
 from ..models import Clause, Document, Standard, User
 from ..services import clauses as clause_service
 from ..services.users import create_user
-from . import documents, nonconformities, org, programme
+from . import ddg, documents, nonconformities, org, programme, risks
 
 DEMO_USERS = (
     ("admin@demo.auditdocs.test", "Carmen Quispe (Administración)", "admin"),
@@ -63,4 +63,6 @@ def create_demo() -> list[tuple[str, str, str]]:
     documents.create(users)
     programme.create_programme(users)
     nonconformities.create(users)
+    risks.create(users)
+    ddg.create(users)
     return accounts
