@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from ...models.risks import CATEGORIES, RATINGS, RISK_STATUSES
 from ...policy import current_scope
-from ...services import risk_register, risks
+from ...services import ServiceError, risk_register, risks
 from ...services.risk_register import RiskEntry
 from ...textnorm import fold
 from ...timeutil import local_today
@@ -21,6 +21,7 @@ from ..programme_forms import process_choices, site_choices
 from .blueprint import bp
 from .common import int_arg, matrix_view, shown_matrix
 from .flags import flag_rows
+from .register_export import FILTER_NAMES, risk_filters
 
 FILTERS = ("q", "exercise", "site", "process", "category", "rating", "status", "which", "l", "i")
 WHICH_WORDS = {
@@ -43,6 +44,16 @@ def _keep(entry: RiskEntry, raw: Mapping[str, str], cell: tuple[int, int] | None
     return True
 
 
+def _export_query(raw: Mapping[str, str]) -> dict[str, str]:
+    """The filters the export links carry: the page's own, when the export accepts them all (else none)."""
+    query = {k: raw[k] for k in FILTER_NAMES if raw.get(k)}
+    try:
+        risk_filters(query)
+    except ServiceError:
+        return {}
+    return query
+
+
 def register_context(args: Mapping[str, str]) -> dict[str, Any]:
     """The register for the query string's filters."""
     scope = current_scope()
@@ -62,7 +73,7 @@ def register_context(args: Mapping[str, str]) -> dict[str, Any]:
             "base_query": base, "lk": risk_register.lookups(rows),
             "mv": matrix_view(matrix), "ratings": RATINGS, "by_rating": Counter(e.residual_rating for e in rows),
             "today": local_today(), "site_choices": site_choices(), "process_choices": process_choices(),
-            "may_assess": scope.refuse_assess_risk() is None,
+            "may_assess": scope.refuse_assess_risk() is None, "export_query": _export_query(raw),
             "flags": flag_rows(scope, local_today()) if not scope.approved_only else None}
 
 
