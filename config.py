@@ -85,6 +85,11 @@ class Config:
         self.SMTP_TIMEOUT = float(_env("AUDITDOCS_SMTP_TIMEOUT", "10") or 10)
         # The address people open the app at, for links in e-mails sent outside a request (the command line).
         self.BASE_URL = _env("AUDITDOCS_BASE_URL")
+        # Text extraction for search: a thread in each web process ("thread") or only `auditdocs index --pending`
+        # ("off"); characters kept per file (the rest is cut, and marked so); seconds one file may take.
+        self.EXTRACT_WORKER = _env("AUDITDOCS_EXTRACT_WORKER", "thread")
+        self.EXTRACT_MAX_CHARS = int(_env("AUDITDOCS_EXTRACT_MAX_CHARS", "1000000") or 1000000)
+        self.EXTRACT_TIME_LIMIT = float(_env("AUDITDOCS_EXTRACT_TIME_LIMIT", "60") or 60)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -104,3 +109,4 @@ class TestConfig(Config):
         super().__init__()
         self.SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 - tests only
         self.ORG_NAME = "Programa de prueba"
+        self.EXTRACT_WORKER = "off"  # a test that wants the background reader turns it on

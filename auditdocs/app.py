@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, events
+from . import cli, events, extract
 from .db import configure_engine, guard_session
 from .extensions import csrf, db, login_manager, migrate
 from .services import ddg_exports, ddg_tasks, mail, nc_tasks, risk_exports, risk_signals, risk_tasks
@@ -76,6 +76,7 @@ def create_app(config_class: type | None = None, overrides: dict[str, Any] | Non
     register_template_helpers(app)
     register_commands(app)
     register_notifications(app)
+    register_extraction(app)
     register_records()
     return app
 
@@ -149,6 +150,11 @@ def register_template_helpers(app: Flask) -> None:
 def register_notifications(app: Flask) -> None:
     """E-mail that follows committed changes (approval requests); sends nothing while no SMTP host is set."""
     events.subscribe(app, mail.on_changes)
+
+
+def register_extraction(app: Flask) -> None:
+    """The background reader of uploaded files' text for search (off the request path; AUDITDOCS_EXTRACT_WORKER)."""
+    extract.init_app(app)
 
 
 def register_records() -> None:

@@ -12,6 +12,8 @@ from .office import ODF_MIMETYPE, check_container, is_container
 from .rejection import UploadRejected, mismatch
 
 TEXT_SNIFF_BYTES = 64 * 1024
+MAX_ZIP_ENTRIES = 2000  # the upload's container limits (text extraction applies the same before it opens one)
+MAX_ZIP_UNCOMPRESSED = 512 * 1024 * 1024
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _MAGIC: dict[str, tuple[bytes, ...]] = {
     "pdf": (b"%PDF-",),
@@ -94,8 +96,8 @@ def sniff(
     ext: str,
     *,
     name: str | None = None,
-    max_zip_entries: int = 2000,
-    max_zip_uncompressed: int = 512 * 1024 * 1024,
+    max_zip_entries: int = MAX_ZIP_ENTRIES,
+    max_zip_uncompressed: int = MAX_ZIP_UNCOMPRESSED,
 ) -> str:
     """Verify content matches the extension by magic bytes; return the mime type.
 

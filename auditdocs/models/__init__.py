@@ -4,6 +4,7 @@ from .attachments import Attachment
 from .audit import AuditEvent
 from .blobhealth import BlobFailure
 from .documents import Document, DocumentReview, DocumentVersion, document_clauses, document_shares
+from .extracted import BlobText
 from .org import Process, Site, document_processes, document_sites
 from .programme import Audit, AuditSite, Certificate, Scope
 from .records import CorrectiveAction, Nonconformity, RecordCounter, nonconformity_clauses, nonconformity_documents
@@ -31,6 +32,7 @@ __all__ = [
     "AuditEvent",
     "AuditSite",
     "BlobFailure",
+    "BlobText",
     "BriberyRisk",
     "Certificate",
     "Clause",

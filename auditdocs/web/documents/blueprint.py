@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
+from ... import extract
 from ...extensions import db
 from ...models import Document, DocumentReview, DocumentVersion
 from ...policy import current_scope
@@ -80,6 +81,7 @@ def detail_context(doc: Document, **forms: object) -> dict[str, Any]:
         "state": state, "version_states": {v.id: version_state(v, doc, today) for v in versions}, "today": today,
         "actions": scope.document_actions(doc, versions), "reviews": reviews,
         "failing": blobhealth.failing(v.sha256 for v in versions),
+        "text_notes": extract.notes(v.sha256 for v in versions),
         "version_form": VersionForm(), "approve_form": ApproveForm(), "reason_form": ReasonForm(),
         "review_form": ReviewForm(), "clauses_form": ClausesForm(clauses=[c.id for c in doc.clauses]).fill(),
     }
