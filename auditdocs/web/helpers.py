@@ -95,7 +95,7 @@ NAV = (
     ("tasks.index", "tasks.", _l("My tasks"), can_have_tasks),
     ("documents.register", "documents.", _l("Documents"), None),
     ("nonconformities.index", "nonconformities.", _l("Nonconformities"), "see_nonconformities"),
-    ("risks.index", "risks.", _l("Risks"), None),
+    ("risks.index", "risks.", _l("Risks"), "see_risks"),
     ("search.index", "search.", _l("Search"), None),
     ("packs.index", "packs.", _l("Packs"), None),
     ("clauses.index", "clauses.", _l("Clauses"), None),

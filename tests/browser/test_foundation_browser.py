@@ -131,8 +131,9 @@ def test_browser_preference_picks_spanish(page, live_server):
 
 def test_clause_browser_tabs_and_clause_page(page, live_server, make_user, browser_login):
     browser_login(page, live_server, make_user("quality_officer"))
+    page.get_by_test_id("nav-more").click()  # the header keeps the first areas; Clauses is under "More"
     with page.expect_navigation():
-        page.locator("#nav a.nav-link[href='/clauses/']").click()
+        page.locator("#nav a[href='/clauses/']").click()
     assert page.url == f"{live_server}/clauses/"
 
     tab_9001 = page.locator("#tab-iso9001_2015")
