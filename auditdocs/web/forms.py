@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import flash
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField, TextAreaField
@@ -12,7 +13,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from ..labels import ROLE_LABELS
+from ..services import ServiceError
 from ..services.programme import InvalidInput
+from .errors import note_refusal
 
 
 def opts(pairs: Iterable[tuple[object, object]]) -> list[SelectChoice]:
@@ -89,3 +92,25 @@ class ClauseTitleForm(FlaskForm):
 
     title_en = StringField(_l("Title (English)"), validators=[DataRequired(), Length(max=300)])
     title_es = StringField(_l("Title (Spanish)"), validators=[Optional(), Length(max=300)])
+
+
+def report(exc: ServiceError, form: FlaskForm | None = None) -> int:
+    """Say why a change was refused (at its fields when a form is given); returns the status to answer with."""
+    if isinstance(exc, InvalidInput):
+        flash(_("Please correct the marked fields."), "danger")
+        if form is not None:
+            show_errors(form, exc)
+        else:
+            for message in exc.errors.values():
+                flash(str(message), "danger")
+    else:
+        if exc.status == 403:
+            note_refusal(403)
+        flash(str(exc.message), "danger")
+    return exc.status
+
+
+def form_refused() -> int:
+    """The form's own checks failed: 400, with the errors at their fields."""
+    flash(_("Please correct the marked fields."), "danger")
+    return 400

@@ -6,25 +6,32 @@ hashes and counts the file while writing it once to disk, so memory stays flat a
 
 from __future__ import annotations
 
-from typing import IO
+from collections.abc import Callable
+from typing import IO, TypeVar
 
 from flask import Flask, current_app, g
 from flask import Request as FlaskRequest
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import BadRequest
 from werkzeug.formparser import FormDataParser
 
-from ..services.uploads import Incoming, get_store, unsaved_folder
+from ..db import write_transaction
+from ..services import ServiceError, uploads
+from ..services.uploads import Checked, Incoming, get_store, unsaved_folder
 from ..storage import BlobStore, BlobWriter, UploadTooLarge
 from .errors import render_error
+from .forms import form_refused, report
 
 STREAMING_ENDPOINTS: set[str] = set()
 # Endpoints that take many files in one form: a file past the size limit is refused alone (the others are kept),
 # and the body may hold up to MANY_FILES_FACTOR files of the largest size.
 MANY_FILE_ENDPOINTS: set[str] = set()
 MANY_FILES_FACTOR = 10
+
+T = TypeVar("T")
 
 
 def streaming_upload(endpoint: str, *, each_file_alone: bool = False) -> None:
@@ -150,3 +157,22 @@ def init_uploads(app: Flask, store: BlobStore) -> None:
     def _malformed(_e: MalformedForm) -> ResponseReturnValue:
         return render_error(400, _("The form arrived incomplete or damaged, so nothing was saved. Reload the page "
                                    "and try again."))
+
+
+def save_with_evidence(form: FlaskForm, write: Callable[[Checked | None], T]) -> T | int:
+    """Run a record form's `write` in one transaction with its optional evidence file (`form.evidence`): the file is
+    checked first (its error at the field), stored, and the row and its attachment commit together or not at all.
+    Returns what `write` returned, or the status of the refusal (already reported on the page)."""
+    file = form.evidence.data
+    try:
+        if not isinstance(file, FileStorage) or not file.filename:
+            with write_transaction():
+                return write(None)
+        try:
+            checked = uploads.check_upload(incoming(file))
+        except ServiceError as exc:
+            form.evidence.errors = [*form.evidence.errors, str(exc.message)]
+            return form_refused() if exc.status == 400 else exc.status
+        return uploads.ingest_checked(checked, write)
+    except ServiceError as exc:
+        return report(exc, form)

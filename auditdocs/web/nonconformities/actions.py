@@ -18,9 +18,10 @@ from ...services import actions as svc
 from ...services.attachments import attach
 from ...services.uploads import Checked
 from ...timeutil import local_today
+from ..forms import form_refused, report
 from ..security import actor
 from ..upload_stream import incoming
-from .blueprint import action_or_404, bp, form_refused, nc_or_404, report
+from .blueprint import action_or_404, bp, nc_or_404
 from .detail import render_detail
 from .forms import ActionForm, CancelForm, CheckForm, ImplementForm, ScheduleForm
 

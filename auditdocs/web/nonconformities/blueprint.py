@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash
-from flask_babel import gettext as _
-from flask_wtf import FlaskForm
+from flask import Blueprint, abort
 
 from ...labels import (
     ACTION_STATUS_LABELS,
@@ -21,9 +19,6 @@ from ...policy import current_scope
 from ...services import ServiceError
 from ...services.actions import get_action
 from ...services.nonconformities import get_nonconformity
-from ...services.programme import InvalidInput
-from ..errors import note_refusal
-from ..forms import show_errors
 
 bp = Blueprint("nonconformities", __name__, url_prefix="/nonconformities")
 
@@ -62,26 +57,3 @@ def action_or_404(nc: Nonconformity, action_id: int) -> CorrectiveAction:
     if action.nonconformity_id != nc.id:
         abort(404)
     return action
-
-
-
-def report(exc: ServiceError, form: FlaskForm | None = None) -> int:
-    """Say why a change was refused (at its fields when a form is given); returns the status to answer with."""
-    if isinstance(exc, InvalidInput):
-        flash(_("Please correct the marked fields."), "danger")
-        if form is not None:
-            show_errors(form, exc)
-        else:
-            for message in exc.errors.values():
-                flash(str(message), "danger")
-    else:
-        if exc.status == 403:
-            note_refusal(403)
-        flash(str(exc.message), "danger")
-    return exc.status
-
-
-def form_refused() -> int:
-    """The form's own checks failed: 400, with the errors at their fields."""
-    flash(_("Please correct the marked fields."), "danger")
-    return 400

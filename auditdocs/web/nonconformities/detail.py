@@ -13,7 +13,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from werkzeug.datastructures import FileStorage
 
 from ...db import write_transaction
 from ...extensions import db
@@ -27,10 +26,11 @@ from ...services.nc_offers import nc_offers
 from ...services.uploads import Checked
 from ...timeutil import local_today
 from ..blobs import send_blob
+from ..forms import form_refused, report
 from ..params import int_or_none
 from ..security import actor
-from ..upload_stream import incoming, streaming_upload
-from .blueprint import bp, form_refused, nc_or_404, report
+from ..upload_stream import incoming, save_with_evidence, streaming_upload
+from .blueprint import bp, nc_or_404
 from .forms import (
     ActionForm,
     CancelForm,
@@ -132,7 +132,7 @@ def _save(form: NcForm, nc: Nonconformity | None) -> tuple[int, bool] | int:
     document_ids = _documents_from_codes(form)
     if document_ids is None:
         return form_refused()
-    data, file, today = _input(form, document_ids), form.evidence.data, local_today()
+    data, today = _input(form, document_ids), local_today()
 
     def write(checked: Checked | None) -> tuple[int, bool]:
         if nc is None:
@@ -146,18 +146,7 @@ def _save(form: NcForm, nc: Nonconformity | None) -> tuple[int, bool] | int:
             changed = True
         return record.id, changed
 
-    try:
-        if not isinstance(file, FileStorage) or not file.filename:
-            with write_transaction():
-                return write(None)
-        try:
-            checked = uploads.check_upload(incoming(file))
-        except ServiceError as exc:
-            form.evidence.errors = [*form.evidence.errors, str(exc.message)]
-            return form_refused() if exc.status == 400 else exc.status
-        return uploads.ingest_checked(checked, write)
-    except ServiceError as exc:
-        return report(exc, form)
+    return save_with_evidence(form, write)
 
 
 def _preset(form: NcForm) -> None:

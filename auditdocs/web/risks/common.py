@@ -7,18 +7,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, flash, request
-from flask_babel import gettext as _
-from flask_wtf import FlaskForm
+from flask import abort, request
 
 from ...colours import safe_fill, text_colour
 from ...models.risks import RATINGS, BriberyRisk, RiskExercise, RiskMatrix
 from ...policy import current_scope
 from ...services import ServiceError, risk_matrix
-from ...services.programme import InvalidInput
 from ...services.risks import get_exercise, get_risk
-from ..errors import note_refusal
-from ..forms import show_errors
 from ..helpers import current_lang
 from .blueprint import bp
 from .labels import CATEGORY_LABELS, EFFECTIVENESS_LABELS, EXERCISE_STATUS_LABELS, RATING_WORDS, RISK_STATUS_LABELS
@@ -105,25 +100,3 @@ def exercise_or_404(exercise_id: int) -> RiskExercise:
         return get_exercise(current_scope(), exercise_id)
     except ServiceError:
         abort(404)
-
-
-def report(exc: ServiceError, form: FlaskForm | None = None) -> int:
-    """Say why a change was refused (at its fields when a form is given); returns the status to answer with."""
-    if isinstance(exc, InvalidInput):
-        flash(_("Please correct the marked fields."), "danger")
-        if form is not None:
-            show_errors(form, exc)
-        else:
-            for message in exc.errors.values():
-                flash(str(message), "danger")
-    else:
-        if exc.status == 403:
-            note_refusal(403)
-        flash(str(exc.message), "danger")
-    return exc.status
-
-
-def form_refused() -> int:
-    """The form's own checks failed: 400, with the errors at their fields."""
-    flash(_("Please correct the marked fields."), "danger")
-    return 400

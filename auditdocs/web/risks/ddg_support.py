@@ -37,11 +37,9 @@ from ...policy import current_scope
 from ...services import ServiceError, exports, revisions, uploads
 from ...services.attachments import attach, record_download
 from ...services.ddg_common import RegisterFilters
-from ...services.programme import InvalidInput
 from ...timeutil import local_today
 from ..blobs import send_blob
-from ..errors import note_refusal
-from ..forms import show_errors
+from ..forms import form_refused, report
 from ..helpers import current_lang, fmt_date
 from ..params import MAX_YEAR, MIN_YEAR, int_or_none
 from ..security import actor
@@ -73,26 +71,6 @@ def risk_links(risks: list[BriberyRisk]) -> list[tuple[str, str | None]]:
     return out
 
 
-def report(exc: ServiceError, form: FlaskForm | None = None) -> int:
-    """Say why a change was refused (at its fields when a form is given); returns the status to answer with."""
-    if isinstance(exc, InvalidInput):
-        flash(_("Please correct the marked fields."), "danger")
-        if form is not None:
-            show_errors(form, exc)
-        else:
-            for message in exc.errors.values():
-                flash(str(message), "danger")
-    else:
-        if exc.status == 403:
-            note_refusal(403)
-        flash(str(exc.message), "danger")
-    return exc.status
-
-
-def form_refused() -> int:
-    """The form's own checks failed: 400, with the errors at their fields."""
-    flash(_("Please correct the marked fields."), "danger")
-    return 400
 
 
 def refuse_unless_allowed(refusal: Any) -> None:

@@ -19,10 +19,11 @@ from ...services import ServiceError, risk_register
 from ...services import risks as risk_service
 from ...services.risk_matrix import score
 from ...timeutil import local_today
+from ..forms import form_refused, report
 from ..params import int_or_none
 from ..security import actor
 from .blueprint import bp
-from .common import MatrixView, form_refused, int_arg, matrix_view, report, risk_or_404
+from .common import MatrixView, int_arg, matrix_view, risk_or_404
 from .flags import flags_for
 from .forms import ApproveForm, RetireForm, RiskForm
 

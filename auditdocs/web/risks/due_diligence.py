@@ -10,9 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
-from werkzeug.datastructures import FileStorage
 
-from ...db import write_transaction
 from ...ddg_labels import (
     ASSOCIATE_CATEGORY_LABELS,
     DD_DECISION_LABELS,
@@ -24,18 +22,19 @@ from ...models import DueDiligence
 from ...models.records import id_list
 from ...models.risks import CATEGORIES, DD_STATUSES
 from ...policy import current_scope
-from ...services import ServiceError, uploads
+from ...services import ServiceError
 from ...services import due_diligence as dds
 from ...services.attachments import attach, attachments_of
 from ...services.ddg_common import clauses_of
 from ...services.ddg_exports import DD_STATE_CHOICES, DUE_DILIGENCE
 from ...services.uploads import Checked
 from ...timeutil import local_today
+from ..forms import form_refused
 from ..keyset import Keyset
 from ..params import plausible_date
 from ..programme_forms import site_choices
 from ..security import actor, require
-from ..upload_stream import incoming, streaming_upload
+from ..upload_stream import save_with_evidence, streaming_upload
 from .blueprint import bp
 from .ddg_forms import AsOfForm, DdForm, FileForm
 from .ddg_support import (
@@ -44,9 +43,7 @@ from .ddg_support import (
     download,
     filter_args,
     filters_from_args,
-    form_refused,
     refuse_unless_allowed,
-    report,
     risk_links,
     send_file_of,
     state_on,
@@ -132,7 +129,7 @@ def _input(form: DdForm) -> dds.DdInput:
 
 def _save(form: DdForm, row: DueDiligence | None) -> tuple[int, bool] | int:
     """Create or update, attaching the evidence file in the same transaction; (id, changed) or a refusal status."""
-    data, file, today = _input(form), form.evidence.data, local_today()
+    data, today = _input(form), local_today()
 
     def write(checked: Checked | None) -> tuple[int, bool]:
         if row is None:
@@ -145,18 +142,7 @@ def _save(form: DdForm, row: DueDiligence | None) -> tuple[int, bool] | int:
             changed = True
         return record.id, changed
 
-    try:
-        if not isinstance(file, FileStorage) or not file.filename:
-            with write_transaction():
-                return write(None)
-        try:
-            checked = uploads.check_upload(incoming(file))
-        except ServiceError as exc:
-            form.evidence.errors = [*form.evidence.errors, str(exc.message)]
-            return form_refused() if exc.status == 400 else exc.status
-        return uploads.ingest_checked(checked, write)
-    except ServiceError as exc:
-        return report(exc, form)
+    return save_with_evidence(form, write)
 
 
 @bp.route("/due-diligence/new", methods=["GET", "POST"])

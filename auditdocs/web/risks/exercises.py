@@ -14,9 +14,10 @@ from ...db import write_transaction
 from ...models.risks import RiskExercise
 from ...policy import current_scope
 from ...services import ServiceError, risk_matrix, risk_register, risks
+from ..forms import form_refused, report
 from ..security import actor
 from .blueprint import bp
-from .common import exercise_or_404, form_refused, matrix_view, report
+from .common import exercise_or_404, matrix_view
 from .forms import ExerciseForm
 
 

@@ -11,10 +11,11 @@ from ...db import write_transaction
 from ...policy import current_scope
 from ...services import ServiceError
 from ...services import gift_thresholds as thresholds
+from ..forms import form_refused, report
 from ..security import actor, require
 from .blueprint import bp
 from .ddg_forms import ThresholdForm
-from .ddg_support import form_refused, refuse_unless_allowed, report
+from .ddg_support import refuse_unless_allowed
 
 
 def _page(form: ThresholdForm, status: int = 200) -> ResponseReturnValue:

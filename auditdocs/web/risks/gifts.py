@@ -12,7 +12,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import selectinload
-from werkzeug.datastructures import FileStorage
 
 from ...db import write_transaction
 from ...ddg_labels import (
@@ -26,7 +25,7 @@ from ...models import Gift
 from ...models.records import id_list
 from ...models.risks import CATEGORIES, GIFT_STATUSES
 from ...policy import current_scope
-from ...services import ServiceError, uploads
+from ...services import ServiceError
 from ...services import gifts as gs
 from ...services.attachments import attach, attachments_of
 from ...services.ddg_common import clauses_of, money
@@ -34,11 +33,12 @@ from ...services.ddg_exports import GIFTS
 from ...services.gift_thresholds import in_force
 from ...services.uploads import Checked
 from ...timeutil import local_today
+from ..forms import form_refused, report
 from ..keyset import Keyset
 from ..params import plausible_date
 from ..programme_forms import site_choices
 from ..security import actor, require
-from ..upload_stream import incoming, streaming_upload
+from ..upload_stream import save_with_evidence, streaming_upload
 from .blueprint import bp
 from .ddg_forms import ApproveForm, AsOfForm, FileForm, GiftForm, RejectForm
 from .ddg_support import (
@@ -47,9 +47,7 @@ from .ddg_support import (
     download,
     filter_args,
     filters_from_args,
-    form_refused,
     refuse_unless_allowed,
-    report,
     risk_links,
     send_file_of,
     state_on,
@@ -143,7 +141,7 @@ def _input(form: GiftForm) -> gs.GiftInput:
 
 def _save(form: GiftForm, row: Gift | None) -> tuple[int, bool] | int:
     """Create or update, attaching the evidence file in the same transaction; (id, changed) or a refusal status."""
-    data, file, today = _input(form), form.evidence.data, local_today()
+    data, today = _input(form), local_today()
 
     def write(checked: Checked | None) -> tuple[int, bool]:
         if row is None:
@@ -156,18 +154,7 @@ def _save(form: GiftForm, row: Gift | None) -> tuple[int, bool] | int:
             changed = True
         return record.id, changed
 
-    try:
-        if not isinstance(file, FileStorage) or not file.filename:
-            with write_transaction():
-                return write(None)
-        try:
-            checked = uploads.check_upload(incoming(file))
-        except ServiceError as exc:
-            form.evidence.errors = [*form.evidence.errors, str(exc.message)]
-            return form_refused() if exc.status == 400 else exc.status
-        return uploads.ingest_checked(checked, write)
-    except ServiceError as exc:
-        return report(exc, form)
+    return save_with_evidence(form, write)
 
 
 def _saved_message(gift_id: int) -> str:

@@ -13,9 +13,10 @@ from ...db import write_transaction
 from ...models.risks import RATINGS, RiskMatrix
 from ...policy import current_scope
 from ...services import ServiceError, risk_matrix
+from ..forms import form_refused, report
 from ..security import actor
 from .blueprint import bp
-from .common import form_refused, int_arg, matrix_view, report, shown_matrix
+from .common import int_arg, matrix_view, shown_matrix
 from .forms import MatrixForm
 
 LANGS = ("es", "en")
