@@ -47,12 +47,12 @@ class Lookups:
 
     def site(self, site_id: Any) -> str | None:
         if self._sites is None:
-            self._sites = dict(db.session.execute(select(Site.id, Site.code)))
+            self._sites = dict(db.session.execute(select(Site.id, Site.code)).all())
         return self._sites.get(site_id) if isinstance(site_id, int) else None
 
     def process(self, process_id: Any) -> str | None:
         if self._processes is None:
-            self._processes = dict(db.session.execute(select(Process.id, Process.code)))
+            self._processes = dict(db.session.execute(select(Process.id, Process.code)).all())
         return self._processes.get(process_id) if isinstance(process_id, int) else None
 
     def clauses(self, ids: str | Iterable[int] | None) -> list[Clause]:
@@ -68,7 +68,7 @@ class Lookups:
         missing = {i for i in ids if isinstance(i, int) and i not in self._users}
         if missing:
             self._users.update(dict(db.session.execute(
-                select(User.id, User.name).where(User.id.in_(missing)))))
+                select(User.id, User.name).where(User.id.in_(missing))).all()))
 
     def user(self, user_id: Any) -> str | None:
         if isinstance(user_id, int) and user_id not in self._users:
