@@ -182,3 +182,16 @@ def test_no_commit_in_views():
     found = [f"{path.relative_to(ROOT)}:{n}" for path in sorted((PACKAGE / "web").rglob("*.py"))
              for n, line in enumerate(path.read_text("utf-8").splitlines(), start=1) if ".commit(" in line]
     assert found == []
+
+
+def test_whoosh_is_imported_only_by_the_search_engine_modules():
+    """Every Whoosh call stays behind the SearchBackend interface, so another engine can replace it."""
+    found = []
+    for name, path in modules().items():
+        if name.startswith("auditdocs.search.whoosh_"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            found += [f"{name}:{node.lineno} {n}" for n in names if n == "whoosh" or n.startswith("whoosh.")]
+    assert found == []

@@ -19,9 +19,19 @@ from whoosh.index import LockError
 
 from .types import KINDS, MAX_SEGMENTS, Allow, IndexHealth, IndexUnavailable, SearchDoc, SearchQuery, SearchResults
 from .whoosh_query import make_parser
+from .whoosh_reader import open_searcher, refreshed
 from .whoosh_schema import SCHEMA_VERSION, build_schema, to_fields
 from .whoosh_search import run
-from .whoosh_store import JOURNAL, REBUILD_LOCK, WRITE_LOCK, FileLock, Store, doc_from_json, doc_to_json
+from .whoosh_store import (
+    JOURNAL,
+    REBUILD_LOCK,
+    WRITE_LOCK,
+    FileLock,
+    Store,
+    contained,
+    doc_from_json,
+    doc_to_json,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -50,16 +60,16 @@ class WhooshBackend:
         gen = self.store.current()
         held = getattr(self._local, "held", None)
         if held is not None and gen is not None and held[0] == gen:
-            fresh = held[1].refresh()
+            fresh = refreshed(held[2], held[1])
             if fresh is not held[1]:
                 self._track(held[1], fresh)
-                self._local.held = (gen, fresh)
+                self._local.held = (gen, fresh, held[2])
             return fresh
         self._drop_thread_searcher()
         gen, ix = self.store.open(gen)
-        searcher = ix.searcher()
+        searcher = open_searcher(ix)
         self._track(None, searcher)
-        self._local.held = (gen, searcher)
+        self._local.held = (gen, searcher, ix)
         return searcher
 
     def _track(self, old: Any, new: Any) -> None:
@@ -86,16 +96,19 @@ class WhooshBackend:
     def search(self, query_: SearchQuery, allow: Allow) -> SearchResults:
         if allow.allows_nothing:  # explicit: an empty scope must never become "no filter"
             return SearchResults.empty(query_)
-        try:
-            return run(self._searcher(), self.parser, query_, allow)
-        except IndexUnavailable:
-            raise
-        except Exception as e:
+        results, failure = contained(lambda: run(self._searcher(), self.parser, query_, allow))
+        if results is None:
             self._drop_thread_searcher()
-            health = self._health(check_lock=False)
-            if health.status != "ok":
-                raise IndexUnavailable(health.status, health.detail or str(e)) from e
-            raise
+            self._unavailable_or_bug(failure)
+        assert results is not None
+        return results
+
+    def _unavailable_or_bug(self, failure: str) -> None:
+        """An engine failure on a damaged index is IndexUnavailable; on a healthy one it is a bug to surface."""
+        health = self._health(check_lock=False)
+        if health.status != "ok":
+            raise IndexUnavailable(health.status, health.detail or failure)
+        raise RuntimeError(f"search engine failure on a healthy index: {failure}")
 
     # -- writing ----------------------------------------------------------------------------------------------
 
@@ -115,7 +128,7 @@ class WhooshBackend:
                 time.sleep(0.05 * (attempt + 1))
         raise IndexUnavailable("locked", "Whoosh's writer lock was not released in time")
 
-    def _apply(self, ix: Any, docs: Iterable[SearchDoc] = (), deletes: Iterable[str] = (), merge: bool = False) -> None:
+    def _apply(self, ix: Any, docs: Iterable[SearchDoc] = (), deletes: Iterable[str] = (), merge: bool = False) -> bool:
         writer = self._writer(ix)
         try:
             for key in deletes:
@@ -126,19 +139,15 @@ class WhooshBackend:
             writer.cancel()
             raise
         writer.commit(merge=merge)
+        return True
 
     def _write(self, docs: list[SearchDoc], deletes: list[str]) -> None:
         with self.store.write_lock():
-            try:
-                self._apply(self._open_for_writing(), docs, deletes)
-            except IndexUnavailable:
-                raise
-            except Exception as e:
+            ix = self._open_for_writing()
+            done, failure = contained(lambda: self._apply(ix, docs, deletes))
+            if done is None:
                 self._index = None
-                health = self._health(check_lock=False)
-                if health.status != "ok":
-                    raise IndexUnavailable(health.status, health.detail or str(e)) from e
-                raise
+                self._unavailable_or_bug(failure)
             self.store.journal([doc_to_json(d) for d in docs] + [{"delete": k} for k in deletes])
 
     def index_docs(self, docs: Iterable[SearchDoc]) -> int:
@@ -236,14 +245,12 @@ class WhooshBackend:
         base["schema_version"] = store.schema_version(gen)
         try:
             _, ix = store.open(gen)
-            with ix.reader() as reader:
-                docs = reader.doc_count()
-                segments = len(ix._segments())
-                list(islice(reader.all_stored_fields(), 1))
         except IndexUnavailable as e:
             return IndexHealth(e.reason, detail=e.detail, **base)  # type: ignore[arg-type]
-        except Exception as e:  # a damaged segment shows up as any exception
-            return IndexHealth("corrupt", detail=f"{type(e).__name__}: {e}", **base)
+        counted, failure = contained(lambda: _count(ix))
+        if counted is None:
+            return IndexHealth("corrupt", detail=failure, **base)
+        docs, segments = counted
         status = "ok"
         detail = ""
         lock = FileLock(store.root / WRITE_LOCK)
@@ -276,3 +283,11 @@ class WhooshBackend:
         if self._index is not None:
             self._index[1].close()
             self._index = None
+
+
+def _count(ix: Any) -> tuple[int, int]:
+    """Documents and segments, reading every segment's files (a damaged one fails here, not in a user's search)."""
+    with ix.reader() as reader:
+        docs = reader.doc_count()
+        list(islice(reader.all_stored_fields(), 1))
+    return docs, len(ix._segments())

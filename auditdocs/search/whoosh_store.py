@@ -11,28 +11,44 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import gc
 import json
 import os
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from whoosh import index as whoosh_index
 
 from .types import IndexUnavailable, SearchDoc
 from .whoosh_schema import SCHEMA_VERSION, build_schema
 
+T = TypeVar("T")
 POINTER = "CURRENT"
 SCHEMA_FILE = "SCHEMA.json"
 WRITE_LOCK = "write.lock"
 REBUILD_LOCK = "rebuild.lock"
 JOURNAL = "journal.jsonl"
 WHOOSH_LOCK = "MAIN_WRITELOCK"
+
+
+def contained(action: Callable[[], T]) -> tuple[T | None, str]:
+    """(result, "") or (None, what failed). Whoosh leaves files open when damaged files make it fail; they are
+    closed here, quietly, with the exception that held them (a corrupt index is reported, not a warning storm)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            return action(), ""
+        except Exception as e:  # damaged files raise anything from EOFError to unpickling errors
+            detail = f"{type(e).__name__}: {e}"
+        gc.collect()
+    return None, detail
 
 
 class FileLock:
@@ -139,10 +155,10 @@ class Store:
         version = self.schema_version(gen)
         if version != SCHEMA_VERSION:
             raise IndexUnavailable("schema", f"index schema {version}, this code needs {SCHEMA_VERSION}")
-        try:
-            return gen, whoosh_index.open_dir(str(path))
-        except Exception as e:  # unreadable files raise anything from EOFError to unpickling errors
-            raise IndexUnavailable("corrupt", f"{type(e).__name__}: {e}") from e
+        ix, failure = contained(lambda: whoosh_index.open_dir(str(path)))
+        if ix is None:
+            raise IndexUnavailable("corrupt", failure)
+        return gen, ix
 
     # -- locks ----------------------------------------------------------------------------------------------
 
