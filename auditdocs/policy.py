@@ -14,7 +14,7 @@ from typing import Any
 from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, false, not_, or_, select, true
 
 from .db import SCOPE_KEY
 from .models import (
@@ -141,6 +141,15 @@ class AccessScope:
     def visible_document_ids(self) -> Select[int]:
         """The ids of those documents, for IN (...) subqueries."""
         return select(Document.id).where(self.document_condition())
+
+    def hidden_document_ids(self) -> Select[int]:
+        """Documents whose versions a search would otherwise show but this scope may not open (restricted ones not
+        shared with it): kept small, since documents an approved-only scope never sees approved are filtered anyway."""
+        hidden = select(Document.id).where(not_(self.document_condition()))
+        if self.approved_only:
+            return hidden.where(exists().where(DocumentVersion.document_id == Document.id,
+                                               DocumentVersion.status.in_(EVER_APPROVED)))
+        return hidden.where(Document.confidentiality != "normal")
 
     def sees_document(self, doc: Document) -> bool:
         """Object-level form of document_condition."""
