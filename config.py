@@ -90,6 +90,10 @@ class Config:
         self.EXTRACT_WORKER = _env("AUDITDOCS_EXTRACT_WORKER", "thread")
         self.EXTRACT_MAX_CHARS = int(_env("AUDITDOCS_EXTRACT_MAX_CHARS", "1000000") or 1000000)
         self.EXTRACT_TIME_LIMIT = float(_env("AUDITDOCS_EXTRACT_TIME_LIMIT", "60") or 60)
+        # Search index updates right after each commit ("sync") or only by `auditdocs reindex` ("off"); merges,
+        # retries and the day's in-force changes in a thread of each web process ("thread") or not at all ("off").
+        self.SEARCH_INDEXING = _env("AUDITDOCS_SEARCH_INDEXING", "sync")
+        self.SEARCH_MAINTENANCE = _env("AUDITDOCS_SEARCH_MAINTENANCE", "thread")
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -110,3 +114,4 @@ class TestConfig(Config):
         self.SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 - tests only
         self.ORG_NAME = "Programa de prueba"
         self.EXTRACT_WORKER = "off"  # a test that wants the background reader turns it on
+        self.SEARCH_MAINTENANCE = "off"  # tests call search.maintenance.maintainer_of(app).run_once()

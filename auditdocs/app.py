@@ -13,6 +13,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import cli, events, extract
 from .db import configure_engine, guard_session
 from .extensions import csrf, db, login_manager, migrate
+from .search import indexing as search_indexing
+from .search import maintenance as search_maintenance
 from .services import ddg_exports, ddg_tasks, mail, nc_tasks, risk_exports, risk_signals, risk_tasks
 from .services import nc_exports as nc_export_kinds
 from .storage import BlobStore
@@ -77,6 +79,7 @@ def create_app(config_class: type | None = None, overrides: dict[str, Any] | Non
     register_commands(app)
     register_notifications(app)
     register_extraction(app)
+    register_search(app)
     register_records()
     return app
 
@@ -155,6 +158,13 @@ def register_notifications(app: Flask) -> None:
 def register_extraction(app: Flask) -> None:
     """The background reader of uploaded files' text for search (off the request path; AUDITDOCS_EXTRACT_WORKER)."""
     extract.init_app(app)
+
+
+def register_search(app: Flask) -> None:
+    """The search index follows committed changes (AUDITDOCS_SEARCH_INDEXING) and is kept whole by a maintenance
+    thread off the request path (AUDITDOCS_SEARCH_MAINTENANCE)."""
+    search_indexing.init_app(app)
+    search_maintenance.init_app(app)
 
 
 def register_records() -> None:

@@ -1,4 +1,4 @@
-"""Commands that prepare a database: `init` (migrate, clause catalogue) and `demo-data`."""
+"""Commands that prepare a database: `init` (migrate, clause catalogue, search index) and `demo-data`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from ..db import write_transaction
 from ..demo import create_demo, has_data
 from ..extensions import db
 from ..provision import initialise
+from ..search import backend, indexing
 from .common import writes
 
 
@@ -16,13 +17,18 @@ from .common import writes
 @with_appcontext
 @writes
 def init_command() -> None:
-    """Apply migrations and load the clause catalogue (safe to run again)."""
+    """Apply migrations, load the clause catalogue and create the search index when missing (safe to run again)."""
     summary = initialise()
     click.echo(
         f"Database ready ({db.engine.dialect.name}); catalogue: {summary.standards} standards, "
         f"{summary.clauses_added} clauses added, {summary.clauses_updated} updated, "
         f"{summary.crossmap_added} cross-map links added."
     )
+    health = backend().health()
+    if health.needs_rebuild:  # a fresh install (or an index left corrupt): build it from what the database holds
+        click.echo(f"Search index built: {indexing.rebuild()} document(s) ({health.status} before).")
+    else:
+        click.echo(f"Search index {health.status}: {health.docs} document(s).")
 
 
 @click.command("demo-data")

@@ -8,13 +8,8 @@ from __future__ import annotations
 
 from ..extensions import db
 from ..policy import AccessScope
+from .sources_common import OWNER_KIND_GROUP, RECORD_KINDS
 from .types import KINDS, Allow
-
-RECORD_KINDS = ("nonconformity", "corrective_action", "bribery_risk", "due_diligence", "gift")
-ATTACHMENT_OWNERS = frozenset(RECORD_KINDS)
-# An attachment carries this group besides its owner's key, so a scope that may not read one kind of record also
-# misses that kind's evidence files.
-OWNER_KIND_GROUP = "owner_kind:{}"
 
 
 def kinds_of(scope: AccessScope) -> frozenset[str]:
@@ -38,6 +33,6 @@ def allow_for(scope: AccessScope) -> Allow:
         return Allow.all()
     hidden = {f"document:{doc_id}" for doc_id in db.session.scalars(scope.hidden_document_ids())}
     if "attachment" in kinds:
-        hidden |= {OWNER_KIND_GROUP.format(owner) for owner in ATTACHMENT_OWNERS if owner not in kinds}
+        hidden |= {OWNER_KIND_GROUP.format(owner) for owner in RECORD_KINDS if owner not in kinds}
     return Allow(everything=False, kinds=kinds, approved_only=scope.approved_only, hidden=frozenset(hidden))
 

@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..db import write_transaction
 from ..extensions import db
 from ..models.blobrefs import registered
+from ..search import maintenance as search_upkeep
 from ..storage import BlobStore
 from ..timeutil import org_tz
 from . import audit, blobhealth, crosscheck, objectscan, revisions
@@ -220,6 +221,7 @@ def verify_store(checkpoint: tuple[int, str] | None = None, progress: Progress =
         state = "still being written" if temp.locked else "left by an interrupted upload (`auditdocs gc` removes it)"
         report.warnings.append(f"temporary upload file {temp.name} ({human_size(temp.size)}, "
                                f"{human_age(temp.age_seconds)} old) is {state}")
+    report.warnings.extend(search_upkeep.index_problems())  # derived, rebuilt by `auditdocs reindex`: a warning
     with progress("Checking audit chain", audit.count_events()) as advance:
         chain = audit.verify_chain(checkpoint, advance)
     report.events = chain.events

@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import inspect, text
 
 from ..extensions import db
+from ..search import indexing
 from ..storage import hash_file
 from .backup import (
     DATA_TABLES,
@@ -177,5 +178,5 @@ def _restore_database(dump: Path) -> None:
 
 
 def rebuild_derived() -> list[str]:
-    """Rebuild what a backup leaves out because it can be derived (the search index, once it exists): nothing yet."""
-    return []
+    """Rebuild what a backup leaves out because it can be derived: the search index, from the restored rows."""
+    return [f"search index ({indexing.rebuild()} documents)"]

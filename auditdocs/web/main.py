@@ -13,7 +13,7 @@ from ..db import write_transaction
 from ..extensions import db
 from ..models import Clause, Standard
 from ..policy import current_scope
-from ..search import index_state
+from ..search.maintenance import index_state
 from .dashboard import dashboard_context
 from .helpers import safe_next
 from .security import actor
