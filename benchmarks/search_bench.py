@@ -6,9 +6,10 @@ For each backend (SQLite; PostgreSQL too with --database-url) and each --n, a fr
 PostgreSQL schema, dropped after) gets a few accounts and the demo site tree and process map through the services,
 then the corpus (benchmarks/search_corpus.py: ~2 KB of Spanish or English per document, seeded) as documents,
 versions and extracted texts written with bulk SQL. Then:
-- reindex: the app's backend rebuilds the index from the corpus's SearchDocs (built straight from the generated
-  corpus, as rows -> SearchDoc would; both analysers: Spanish and English documents); documents/s, and the peak RSS
-  of the whole process during the rebuild (ru_maxrss, its high-water mark reset first via /proc/self/clear_refs);
+- reindex: `search.indexing.rebuild()`, what `auditdocs reindex` runs: the sources' batch loaders read the rows
+  as SearchDocs (timed alone too) and the backend rebuilds the index (both analysers: Spanish and English
+  documents); documents/s, and the peak RSS of the whole process during the rebuild (ru_maxrss, its high-water
+  mark reset first via /proc/self/clear_refs);
 - FTS5: the same corpus in an FTS5 table (stdlib sqlite3), the same queries: bm25 top 10 + snippet + total;
 - queries: `search_for(scope, SearchQuery(text))` (permission filter from the database, facets, top-10 snippets) for
   a quality officer and an auditor, each beside the same query over HTTP (`/search.json` through Flask's test client)
@@ -31,7 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -47,15 +48,15 @@ from auditdocs.db import write_transaction  # noqa: E402
 from auditdocs.extensions import db  # noqa: E402
 from auditdocs.models import Document, User  # noqa: E402
 from auditdocs.policy import scope_of  # noqa: E402
+from auditdocs.search import indexing, sources  # noqa: E402
 from auditdocs.search.service import search_for  # noqa: E402
-from auditdocs.search.types import SearchDoc, SearchQuery  # noqa: E402
+from auditdocs.search.types import SearchQuery  # noqa: E402
 from auditdocs.services import documents  # noqa: E402
 from auditdocs.timeutil import local_today  # noqa: E402
 from benchmarks import search_fts5  # noqa: E402
 from benchmarks.benchapp import bench_app  # noqa: E402
 from benchmarks.records_bench import Bench, accounts_and_org, login, percentile  # noqa: E402
-from benchmarks.search_corpus import document  # noqa: E402
-from benchmarks.search_rows import Place, search_doc, search_docs, write_documents  # noqa: E402
+from benchmarks.search_rows import write_documents  # noqa: E402
 
 WARMUP = 10
 ROLES = ("quality", "auditor")
@@ -71,7 +72,7 @@ class Figures:
     n: int
     today: date
     written_s: float = 0.0
-    corpus_s: float = 0.0  # generating the SearchDocs alone (part of the reindex time)
+    corpus_s: float = 0.0  # the sources' loaders alone: rows -> SearchDocs (part of the reindex time)
     reindex_s: float = 0.0
     peak_mb: float = 0.0
     memory_how: str = ""
@@ -101,22 +102,23 @@ def reset_peak() -> str:
         return "peak RSS of the process since it started (ru_maxrss; could not reset the high-water mark)"
 
 
-def time_reindex(app: Flask, fig: Figures, seed: int, where: Place) -> None:
-    """Rebuild the app's index from the corpus: seconds, docs/s, peak memory; the corpus's own cost apart."""
-    today = fig.today
-    t0 = time.perf_counter()
-    for _doc in search_docs(fig.n, seed, today, where):
-        pass
-    fig.corpus_s = time.perf_counter() - t0
+def time_reindex(app: Flask, fig: Figures) -> None:
+    """Rebuild the app's index from the database as `auditdocs reindex` does (the sources' batch loaders turn rows
+    into SearchDocs): seconds, docs/s, peak memory; the loaders' own cost timed apart."""
     with app.app_context():
-        backend = search.backend()
+        t0 = time.perf_counter()
+        loaded = sum(1 for _doc in sources.all_docs())
+        fig.corpus_s = time.perf_counter() - t0
+        assert loaded == fig.n, f"the loaders gave {loaded} SearchDocs for {fig.n} documents"
+        db.session.remove()
+    with app.app_context():
         fig.memory_how = reset_peak()
         t0 = time.perf_counter()
-        done = backend.reindex(search_docs(fig.n, seed, today, where), total=fig.n)
+        done = indexing.rebuild()
         fig.reindex_s = time.perf_counter() - t0
         fig.peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         assert done == fig.n, f"reindexed {done} of {fig.n}"
-        health = backend.health()
+        health = search.backend().health()
         assert health.ok and health.docs == fig.n, health
         db.session.remove()
 
@@ -175,10 +177,9 @@ def time_queries(bench: Bench, fig: Figures, fts: Any, requests: int, warmup: in
             fig.http_ms[role] = http_ms
 
 
-def time_updates(app: Flask, fig: Figures, where: Place, updates: int, warmup: int, seed: int) -> None:
+def time_updates(app: Flask, fig: Figures, updates: int, warmup: int) -> None:
     """Change documents' titles through the service; the commit's change event re-indexes each (timed apart by
-    wrapping the backend's index_docs). Without a subscriber that indexes, the benchmark indexes after the commit
-    itself and says so."""
+    wrapping the backend's index_docs); then the segments are merged as the maintenance thread would."""
     quality = user_id(app, "quality")
     with app.app_context():
         backend = search.backend()
@@ -207,9 +208,6 @@ def time_updates(app: Flask, fig: Figures, where: Place, updates: int, warmup: i
                     assert doc is not None
                     documents.update_metadata(doc, {"title": f"{doc.title} revisado {k}"},
                                               actor=db.session.get(User, quality))
-                if len(indexing) == before:  # nobody indexed on commit: do what a subscriber would
-                    backend.index_docs([_reindexed(doc_id, where, fig, seed)])
-                    fig.update_how = "no change-event subscriber indexed it: the benchmark called index_docs"
                 elapsed = ms_since(t0)
                 db.session.remove()
             if k >= warmup:
@@ -217,7 +215,8 @@ def time_updates(app: Flask, fig: Figures, where: Place, updates: int, warmup: i
                 fig.update_index_ms.append(sum(indexing[before:]))
     finally:
         del backend.index_docs  # type: ignore[attr-defined]
-    fig.update_how = fig.update_how or "the after-commit change event's subscriber indexed it"
+    fig.update_how = ("the after-commit change event's subscriber indexed it" if all(fig.update_index_ms)
+                      else "NOT indexed on commit (no change-event subscriber indexed it)")
     last = ids[-1] if ids else None
     if last is not None:
         with app.test_request_context():
@@ -233,14 +232,6 @@ def time_updates(app: Flask, fig: Figures, where: Place, updates: int, warmup: i
         fig.merge_s = time.perf_counter() - t0
 
 
-def _reindexed(doc_id: int, where: Place, fig: Figures, seed: int) -> SearchDoc:
-    """The document's SearchDoc with its title as the database now has it (the fallback without a subscriber)."""
-    doc = db.session.get(Document, doc_id)
-    assert doc is not None
-    generated = search_doc(document(doc_id - where.first_doc, fig.n, seed, fig.today), where)
-    return replace(generated, title=f"{doc.code} – {doc.title}")
-
-
 def run(backend: str, database_url: str | None, n: int, requests: int, updates: int, seed: int,
         warmup: int) -> Figures:
     """One backend at one size: rows, reindex, FTS5, queries, updates."""
@@ -250,10 +241,10 @@ def run(backend: str, database_url: str | None, n: int, requests: int, updates: 
         bench = Bench(app, backend)
         accounts_and_org(bench)
         t0 = time.perf_counter()
-        where = write_documents(app, n, seed, fig.today)
+        write_documents(app, n, seed, fig.today)
         fig.written_s = time.perf_counter() - t0
         say(f"{backend} N={n:,}: rows written in {fig.written_s:.1f} s")
-        time_reindex(app, fig, seed, where)
+        time_reindex(app, fig)
         say(f"{backend} N={n:,}: reindex {fig.reindex_s:.1f} s ({n / fig.reindex_s:.0f} docs/s), "
             f"peak {fig.peak_mb:.0f} MB")
         with tempfile.TemporaryDirectory(prefix="search-bench-fts5-") as tmp:
@@ -263,7 +254,7 @@ def run(backend: str, database_url: str | None, n: int, requests: int, updates: 
             finally:
                 fts.close()
         say(f"{backend} N={n:,}: queries timed")
-        time_updates(app, fig, where, updates, warmup, seed)
+        time_updates(app, fig, updates, warmup)
         say(f"{backend} N={n:,}: updates timed")
     return fig
 
@@ -311,9 +302,10 @@ def print_report(report: dict[str, list[Figures]]) -> None:
                           f"≤ 1.2× function p95 | {_verdict(ratio <= GOALS['http_ratio'])}: {ratio:.2f}× |")
     for backend, figs in report.items():
         for f in figs:
-            print(f"\n{backend} N={f.n:,}: rows written in {f.written_s:.1f} s; reindex {f.reindex_s:.1f} s of "
-                  f"which generating the corpus's SearchDocs {f.corpus_s:.1f} s (SearchDocs built straight from the "
-                  f"generated corpus); memory: {f.memory_how}; FTS5 built in {f.fts_build_s:.1f} s "
+            print(f"\n{backend} N={f.n:,}: rows written in {f.written_s:.1f} s; reindex {f.reindex_s:.1f} s, "
+                  f"SearchDocs from the database by the sources' batch loaders (alone: {f.corpus_s:.1f} s, "
+                  f"{f.n / max(f.corpus_s, 0.001):.0f} docs/s); memory: {f.memory_how}; "
+                  f"FTS5 built in {f.fts_build_s:.1f} s "
                   f"({f.n / max(f.fts_build_s, 0.001):.0f} docs/s); hits over the timed queries: "
                   + ", ".join(f"{r} {t:,}" for r, t in f.hits.items())
                   + f"; update: {f.update_how}, visible to search after commit: {'yes' if f.update_seen else 'NO'}; "
