@@ -32,6 +32,7 @@ from .web import (
     programme,
     risks,
     sampling,
+    search,
     tasks,
     users,
 )
@@ -44,7 +45,7 @@ from .web.upload_stream import init_uploads
 
 ROOT = Path(__file__).resolve().parent.parent  # the checkout: config.py, templates/, migrations/
 BLUEPRINTS = (auth, main, account, users, tasks, clauses, documents, audit_log, org, programme, sampling,
-              nc_dashboard, nc_exports, nonconformities, risks)
+              nc_dashboard, nc_exports, nonconformities, risks, search)
 
 
 def _config_module() -> Any:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from auditdocs.db import write_transaction
 from auditdocs.extensions import db
 from auditdocs.models import Clause, Standard, User
+from auditdocs.search import backend
 from auditdocs.services import risks
 from auditdocs.services.actions import ActionInput, add_action
 from auditdocs.services.due_diligence import DdInput, create_due_diligence
@@ -104,8 +105,10 @@ def _snapshot(app: Any) -> dict[str, list[tuple]]:
 
 
 def _seed_records(app: Any, recorder_id: int) -> dict[str, int]:
-    """A nonconformity with an action and an evidence file, so the record routes are walked on a real object."""
+    """A nonconformity with an action and an evidence file, so the record routes are walked on a real object; the
+    search index exists (empty until the records are indexed), so the search pages answer rather than 503."""
     with app.app_context():
+        backend().reindex([])
         with write_transaction():
             actor = db.session.get(User, recorder_id)
             today = local_today()
@@ -156,7 +159,8 @@ def _walk_is_meaningful(app: Any) -> None:
                 "risks.gift_thresholds", "risks.dd_export_csv", "risks.gifts_export_xlsx",
                 "risks.index", "risks.detail", "risks.new", "risks.assess", "risks.approve", "risks.retire",
                 "risks.history", "risks.exercises", "risks.exercise", "risks.new_exercise", "risks.edit_exercise",
-                "risks.close_exercise", "risks.matrix", "risks.heatmap", "risks.register_csv", "risks.register_xlsx"}
+                "risks.close_exercise", "risks.matrix", "risks.heatmap", "risks.register_csv", "risks.register_xlsx",
+                "search.index", "search.search_json"}
     assert expected <= endpoints
     writes = [r for r in _rules(app) if set(r.methods) & set(WRITE_METHODS)]
     assert len(writes) >= 6
@@ -327,7 +331,8 @@ def test_every_page_answers_without_a_server_error(app, client, login_as, make_u
             assert resp.status_code == 200, f"{role} GET {url} -> {resp.status_code}"
         if rule.endpoint in ("main.dashboard", "clauses.index", "clauses.detail", "main.healthz", "risks.index",
                              "risks.detail", "risks.history", "risks.exercises", "risks.exercise", "risks.matrix",
-                             "risks.heatmap"):  # every role reads the risks pages (auditors: approved risks)
+                             "risks.heatmap", "search.index", "search.search_json"):  # every role reads the risks pages
+            # (auditors: approved risks) and searches
             assert resp.status_code == 200, f"{role} GET {url} -> {resp.status_code}"
 
 
