@@ -177,9 +177,9 @@ def time_queries(bench: Bench, fig: Figures, fts: Any, requests: int, warmup: in
             fig.http_ms[role] = http_ms
 
 
-def time_updates(app: Flask, fig: Figures, updates: int, warmup: int) -> None:
+def time_updates(app: Flask, fig: Figures, updates: int, warmup: int, merge: bool = False) -> None:
     """Change documents' titles through the service; the commit's change event re-indexes each (timed apart by
-    wrapping the backend's index_docs); then the segments are merged as the maintenance thread would."""
+    wrapping the backend's index_docs); with `merge`, the segments are then merged as the maintenance thread would."""
     quality = user_id(app, "quality")
     with app.app_context():
         backend = search.backend()
@@ -204,17 +204,16 @@ def time_updates(app: Flask, fig: Figures, updates: int, warmup: int) -> None:
             with app.app_context():
                 t0 = time.perf_counter()
                 with write_transaction():
-                    doc = db.session.get(Document, doc_id)
-                    assert doc is not None
-                    documents.update_metadata(doc, {"title": f"{doc.title} revisado {k}"},
-                                              actor=db.session.get(User, quality))
+                    doc, actor = db.session.get(Document, doc_id), db.session.get(User, quality)
+                    assert doc is not None and actor is not None
+                    documents.update_metadata(doc, {"title": f"{doc.title} revisado {k}"}, actor=actor)
                 elapsed = ms_since(t0)
                 db.session.remove()
             if k >= warmup:
                 fig.update_ms.append(elapsed)
                 fig.update_index_ms.append(sum(indexing[before:]))
     finally:
-        del backend.index_docs  # type: ignore[attr-defined]
+        del backend.index_docs
     fig.update_how = ("the after-commit change event's subscriber indexed it" if all(fig.update_index_ms)
                       else "NOT indexed on commit (no change-event subscriber indexed it)")
     last = ids[-1] if ids else None
@@ -226,14 +225,15 @@ def time_updates(app: Flask, fig: Figures, updates: int, warmup: int) -> None:
             fig.update_seen = any(h.parent_id == last for h in found.hits)
         if not fig.update_seen:
             fig.notes.append("the last update was NOT found by a search after its commit")
-    with app.app_context():
-        t0 = time.perf_counter()
-        backend.merge_segments()
-        fig.merge_s = time.perf_counter() - t0
+    if merge:
+        with app.app_context():
+            t0 = time.perf_counter()
+            backend.merge_segments()
+            fig.merge_s = time.perf_counter() - t0
 
 
 def run(backend: str, database_url: str | None, n: int, requests: int, updates: int, seed: int,
-        warmup: int) -> Figures:
+        warmup: int, merge: bool = False) -> Figures:
     """One backend at one size: rows, reindex, FTS5, queries, updates."""
     with bench_app(backend, database_url, "search-bench") as app:
         with app.app_context():
@@ -254,7 +254,7 @@ def run(backend: str, database_url: str | None, n: int, requests: int, updates: 
             finally:
                 fts.close()
         say(f"{backend} N={n:,}: queries timed")
-        time_updates(app, fig, updates, warmup)
+        time_updates(app, fig, updates, warmup, merge)
         say(f"{backend} N={n:,}: updates timed")
     return fig
 
@@ -308,8 +308,9 @@ def print_report(report: dict[str, list[Figures]]) -> None:
                   f"FTS5 built in {f.fts_build_s:.1f} s "
                   f"({f.n / max(f.fts_build_s, 0.001):.0f} docs/s); hits over the timed queries: "
                   + ", ".join(f"{r} {t:,}" for r, t in f.hits.items())
-                  + f"; update: {f.update_how}, visible to search after commit: {'yes' if f.update_seen else 'NO'}; "
-                  f"merging the segments afterwards (off the request path) {f.merge_s:.1f} s")
+                  + f"; update: {f.update_how}, visible to search after commit: {'yes' if f.update_seen else 'NO'}"
+                  + (f"; merging the segments afterwards (off the request path) {f.merge_s:.1f} s"
+                     if f.merge_s else ""))
             for note in f.notes:
                 print(f"{backend} N={f.n:,}: {note}")
 
@@ -323,13 +324,14 @@ def main(argv: list[str] | None = None) -> dict[str, list[Figures]]:
     parser.add_argument("--database-url", default=None, help="also run on this PostgreSQL database (own schema)")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--merge", action="store_true", help="also time merging the segments after the updates")
     parser.add_argument("--smoke", action="store_true", help="a tiny run for the tests: every figure, no meaning")
     args = parser.parse_args(argv)
     if args.smoke:
         args.n, args.requests, args.updates, args.warmup = [60], 3, 2, 1
     backends = ([] if args.no_sqlite else ["sqlite"]) + (["postgresql"] if args.database_url else [])
-    report = {backend: [run(backend, args.database_url, n, args.requests, args.updates, args.seed, args.warmup)
-                        for n in args.n] for backend in backends}
+    report = {backend: [run(backend, args.database_url, n, args.requests, args.updates, args.seed, args.warmup,
+                            args.merge) for n in args.n] for backend in backends}
     print_report(report)
     return report
 

@@ -48,11 +48,12 @@ class Place:
 def place(app: Flask) -> Place:
     """The sites, processes, staff and clauses of the fresh database, and where the new ids start."""
     with app.app_context():
-        sites = tuple(db.session.execute(select(Site.id, Site.code).where(Site.parent_id.is_not(None))
-                                         .order_by(Site.code)).tuples())
-        processes = tuple(db.session.execute(select(Process.id, Process.code).order_by(Process.code)).tuples())
-        staff = tuple(db.session.execute(select(User.id, User.name).where(User.role != "auditor")
-                                         .order_by(User.id)).tuples())
+        sites = tuple((i, c) for i, c in db.session.execute(select(Site.id, Site.code)
+                                                            .where(Site.parent_id.is_not(None)).order_by(Site.code)))
+        processes = tuple((i, c) for i, c in db.session.execute(select(Process.id, Process.code)
+                                                                .order_by(Process.code)))
+        staff = tuple((i, n) for i, n in db.session.execute(select(User.id, User.name).where(User.role != "auditor")
+                                                            .order_by(User.id)))
         clauses = {(slug, number): cid for cid, slug, number in db.session.execute(
             select(Clause.id, Standard.slug, Clause.number).join(Standard).where(Standard.slug.in_(list(CLAUSES))))}
         first_doc = (db.session.scalar(select(func.max(Document.id))) or 0) + 1
