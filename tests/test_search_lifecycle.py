@@ -9,7 +9,8 @@ import json
 from pathlib import Path
 
 import pytest
-from search_support import find, index_keys, keys
+from records_support import add_action, raise_nc
+from search_app_support import find, index_keys
 from support import approve, browser, new_document
 
 from auditdocs.extensions import db
@@ -19,7 +20,6 @@ from auditdocs.search.indexing import lag_of
 from auditdocs.search.maintenance import maintainer_of
 from auditdocs.search.types import IndexUnavailable
 from auditdocs.search.whoosh_backend import WhooshBackend
-from records_support import add_action, raise_nc
 
 
 def _seed(app, make_user):
@@ -86,7 +86,7 @@ def test_a_corrupt_index_answers_unavailable_while_the_app_works(app, make_user,
 
 
 def test_a_locked_index_never_fails_the_users_change(app, make_user):
-    docs, luis = _seed(app, make_user)
+    _seed(app, make_user)
     rosa = make_user("quality_officer")
     with app.app_context():
         app.extensions[EXTENSION].close()
@@ -107,7 +107,7 @@ def test_a_locked_index_never_fails_the_users_change(app, make_user):
 
 
 def test_cli_search_applies_the_named_accounts_permissions(app, make_user, runner):
-    docs, luis = _seed(app, make_user)
+    docs, _ = _seed(app, make_user)
     aurora = make_user("auditor")
     everything = runner.invoke(args=["search", "archivo", "--all-versions"])
     assert everything.exit_code == 0, everything.output
@@ -122,9 +122,3 @@ def test_cli_search_applies_the_named_accounts_permissions(app, make_user, runne
     assert unknown.exit_code != 0 and "no account" in unknown.output
 
 
-def test_a_version_coming_into_force_on_its_day_is_reindexed(app, make_user):
-    docs, luis = _seed(app, make_user)
-    rosa = make_user("quality_officer")
-    assert keys(find(app, rosa.id, "PR-LC-001"))
-    runner_done = maintainer_of(app).run_once()  # the first round looks back one day; nothing came into force
-    assert not any(step.startswith("in force") for step in runner_done)

@@ -8,7 +8,7 @@ from extract_support import pdf_with
 from records_support import raise_nc
 from risks_support import approve as approve_risk
 from risks_support import new_exercise, new_risk
-from search_support import find, keys
+from search_app_support import find, keys
 from support import approve, browser, new_document
 
 from auditdocs.extensions import db

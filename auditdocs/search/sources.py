@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import extract
 from ..extensions import db
-from ..models import Attachment, Clause, CorrectiveAction, Document, DocumentVersion, Nonconformity
+from ..models import Attachment, Clause, CorrectiveAction, Document, DocumentVersion, Nonconformity, Standard
 from ..models.documents import EVER_APPROVED
 from ..services import lifecycle
 from ..timeutil import local_today
@@ -38,7 +38,8 @@ def version_docs(ids: Sequence[int], look: Lookups) -> list[SearchDoc]:
     """Versions with their document's metadata, placement, clauses and extracted text."""
     versions = db.session.scalars(select(DocumentVersion).where(DocumentVersion.id.in_(ids)).options(
         joinedload(DocumentVersion.document).options(
-            joinedload(Document.owner), selectinload(Document.clauses).joinedload(Clause.standard),
+            joinedload(Document.owner),
+            selectinload(Document.clauses).joinedload(Clause.standard).lazyload(Standard.clauses),
             selectinload(Document.sites), selectinload(Document.processes), selectinload(Document.versions)),
     )).unique().all()
     texts = extract.texts_of(v.sha256 for v in versions)
@@ -65,7 +66,7 @@ def version_docs(ids: Sequence[int], look: Lookups) -> list[SearchDoc]:
 def nonconformity_docs(ids: Sequence[int], look: Lookups) -> list[SearchDoc]:
     """Nonconformities: reference, title, description, analysis, root cause, clauses, site, process, grade."""
     rows = db.session.scalars(select(Nonconformity).where(Nonconformity.id.in_(ids)).options(
-        selectinload(Nonconformity.clauses).joinedload(Clause.standard))).all()
+        selectinload(Nonconformity.clauses).joinedload(Clause.standard).lazyload(Standard.clauses))).all()
     out = []
     for nc in rows:
         clauses, standards = clause_terms(nc.clauses)
@@ -82,7 +83,7 @@ def nonconformity_docs(ids: Sequence[int], look: Lookups) -> list[SearchDoc]:
 def action_docs(ids: Sequence[int], look: Lookups) -> list[SearchDoc]:
     """Corrective actions, named "NC-2026-0001 / A2", placed where their nonconformity is."""
     rows = db.session.scalars(select(CorrectiveAction).where(CorrectiveAction.id.in_(ids)).options(
-        joinedload(CorrectiveAction.nonconformity).selectinload(Nonconformity.clauses).joinedload(Clause.standard),
+        joinedload(CorrectiveAction.nonconformity).selectinload(Nonconformity.clauses).joinedload(Clause.standard).lazyload(Standard.clauses),
     )).unique().all()
     look.want_users(a.owner_id for a in rows)
     out = []

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import Clause, Process, Site, User
+from ..models import Clause, Process, Site, Standard, User
 from ..models.records import id_list
 from ..timeutil import to_local
 
@@ -58,7 +58,7 @@ class Lookups:
     def clauses(self, ids: str | Iterable[int] | None) -> list[Clause]:
         """Clauses of an id list field ("3,17") or of ids."""
         if self._clauses is None:
-            rows = db.session.scalars(select(Clause).options(joinedload(Clause.standard)))
+            rows = db.session.scalars(select(Clause).options(joinedload(Clause.standard).lazyload(Standard.clauses)))
             self._clauses = {clause.id: clause for clause in rows}
         wanted = id_list(ids) if isinstance(ids, str) or ids is None else list(ids)
         return [self._clauses[i] for i in wanted if i in self._clauses]
