@@ -11,15 +11,18 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from support import seed_document
+
 from auditdocs.db import write_transaction
 from auditdocs.extensions import db
-from auditdocs.models import Document, DocumentVersion, User
+from auditdocs.models import Document, DocumentVersion, Nonconformity, User
 from auditdocs.search import backend
 from auditdocs.search.types import SearchDoc
 from auditdocs.services.actions import ActionInput, add_action
+from auditdocs.services.attachments import attach
 from auditdocs.services.nonconformities import NcInput, create_nonconformity
+from auditdocs.services.uploads import Incoming, ingest
 from auditdocs.timeutil import local_today
-from tests.support import seed_document
 
 VISITS = ("Procedimiento de visitas domiciliarias. El trabajador social realiza la visita domiciliaria, registra "
           "la evaluación socioeconómica y la acción correctiva cuando corresponde.")
@@ -97,3 +100,15 @@ def version_ids(app: Any, doc_id: int) -> list[int]:
     with app.app_context():
         return [v.id for v in db.session.scalars(
             db.select(DocumentVersion).where(DocumentVersion.document_id == doc_id))]
+
+
+def attach_file(app: Any, nc_id: int, actor_id: int, path: Path) -> int:
+    """An evidence file on a nonconformity, through the one upload operation; its attachment id."""
+    with app.app_context():
+        with write_transaction():
+            nc = db.session.get(Nonconformity, nc_id)
+            row = ingest(Incoming.from_path(path), lambda checked: attach(nc, checked,
+                                                                          actor=db.session.get(User, actor_id)))
+            attachment_id = row.id
+        db.session.remove()
+    return attachment_id

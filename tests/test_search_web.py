@@ -8,9 +8,10 @@ import shutil
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from search_web_support import VISITS, attach_file, corpus, index, version_doc, version_ids, version_number
+from support import seed_document, text_of
+
 from auditdocs.search.types import MAX_DEPTH, SearchDoc
-from tests.search_web_support import VISITS, corpus, index, version_doc, version_ids, version_number
-from tests.support import seed_document, text_of
 
 HITS = re.compile(r'data-testid="hit" data-key="([a-z_]+:\d+)"')
 
@@ -273,3 +274,23 @@ def test_an_index_with_only_records_serves_a_kind_the_role_may_read(app, client,
     login_as("auditor")
     keys = _keys(client.get("/search?q=visitas"))
     assert f"nonconformity:{c['nc']}" in keys and extra.key not in keys
+
+
+def test_an_evidence_file_opens_its_record_at_the_files(app, client, login_as, make_user, tmp_path):
+    c = corpus(app, make_user, tmp_path)
+    path = tmp_path / "ficha.txt"
+    path.write_text("Ficha de visita domiciliaria firmada", "utf-8")
+    attachment = attach_file(app, c["nc"], c["officer"].id, path)
+    missing = attachment + 1000  # an attachment row that does not exist: the index is stale, the page drops it
+    index(app, [*c["docs"],
+                SearchDoc(key=f"attachment:{attachment}", kind="attachment", object_id=attachment, parent_id=c["nc"],
+                          title="ficha.txt", body="Ficha de visita domiciliaria firmada",
+                          groups=(f"nonconformity:{c['nc']}",)),
+                SearchDoc(key=f"attachment:{missing}", kind="attachment", object_id=missing, parent_id=c["nc"],
+                          title="fantasma.txt", body="Ficha fantasma firmada")])
+    login_as("auditor")
+    resp = client.get("/search?q=firmada")
+    assert _keys(resp) == [f"attachment:{attachment}"]
+    assert f'href="/nonconformities/{c["nc"]}#files"' in resp.get_data(as_text=True)
+    data = client.get("/search.json?q=firmada").get_json()
+    assert [h["url"] for h in data["hits"]] == [f"/nonconformities/{c['nc']}#files"]

@@ -270,7 +270,7 @@ def test_no_serious_accessibility_violation_on_any_page(app, live_server, browse
 
     assert not found, _report(found)
     # The walk must have covered the role's areas, not silently nothing.
-    must = {"/", "/documents/", "/clauses/", "/account/sessions"}
+    must = {"/", "/documents/", "/clauses/", "/account/sessions", "/search"}
     if role == "admin":
         must |= {"/admin/users", "/audit/", "/org/sites", "/programme"}
     assert must <= set(checked["es"]), checked["es"]

@@ -14,8 +14,8 @@ RESULT_KIND_LABELS = {
     "attachment": _l("Evidence file"),
 }
 FACET_LABELS = {
-    "kind": _l("Kind"), "type": _l("Type"), "standard": _l("Standard"), "clause": _l("Clause"), "site": _l("Site"),
-    "process": _l("Process"), "status": _l("Status"), "owner": _l("Owner"), "year": _l("Year"),
+    "kind": _l("Kind of result"), "type": _l("Type"), "standard": _l("Standard"), "clause": _l("Clause"),
+    "site": _l("Site"), "process": _l("Process"), "status": _l("Status"), "owner": _l("Owner"), "year": _l("Year"),
 }
 # Statuses of every kind in one lookup: a value shared by two kinds ("in_progress") reads the same in both.
 STATUS_WORDS = {**GIFT_STATUS_LABELS, **DD_STATUS_LABELS, **RISK_STATUS_LABELS, **ACTION_STATUS_LABELS,
