@@ -250,6 +250,18 @@ def test_update_replaces_and_delete_removes(engine):
     assert engine.count_by_kind()["version"] == 6
 
 
+def test_repeated_updates_and_a_key_twice_in_one_batch_leave_one_document(engine):
+    """The writer's kept segment readers must still find a key rewritten in a newer segment; the batch's last wins."""
+    for n in range(4):
+        engine.index_docs([version(1, f"Procedimiento {n}", f"Texto palabra{n}.", code="PR-QA-001")])
+    engine.index_docs([version(1, "Primero", "Texto rabanos.", code="PR-QA-001"),
+                       version(1, "Segundo", "Texto nabos.", code="PR-QA-001")])
+    assert keys(find(engine, "PR-QA-001")) == ["version:1"]
+    assert find(engine, "rabanos").total == 0 and find(engine, "palabra3").total == 0
+    assert keys(find(engine, "nabos")) == ["version:1"]
+    assert engine.count_by_kind()["version"] == 7
+
+
 def test_hits_say_what_the_page_needs(engine):
     [hit] = find(engine, "PR-QA-003").hits
     assert (hit.kind, hit.object_id, hit.parent_id, hit.lang, hit.in_force, hit.text_state) == (
