@@ -46,6 +46,12 @@ REBUILD_PROCS = max(1, min(2, os.cpu_count() or 1))
 HEALTH_LOCK_WAIT = 0.5
 
 
+def _rebuild_procs() -> int:
+    """Sub-writers fork: only from a single-threaded process (the `reindex` command), never from the web server, where
+    another thread may hold a lock the child would inherit held."""
+    return REBUILD_PROCS if threading.active_count() == 1 else 1
+
+
 class WhooshBackend:
     """SearchBackend on a directory of Whoosh index generations."""
 
@@ -205,8 +211,9 @@ class WhooshBackend:
         """Documents in batches, one writer per REBUILD_SEGMENT_DOCS: memory stays bounded, segments few."""
         done = 0
         while True:
-            writer = ix.writer(procs=REBUILD_PROCS, multisegment=True, limitmb=REBUILD_LIMIT_MB) \
-                if REBUILD_PROCS > 1 else ix.writer(limitmb=REBUILD_LIMIT_MB)
+            procs = _rebuild_procs()
+            writer = ix.writer(procs=procs, multisegment=True, limitmb=REBUILD_LIMIT_MB) \
+                if procs > 1 else ix.writer(limitmb=REBUILD_LIMIT_MB)
             in_writer = 0
             try:
                 while in_writer < REBUILD_SEGMENT_DOCS:
