@@ -267,3 +267,21 @@ def test_hits_say_what_the_page_needs(engine):
     assert (hit.kind, hit.object_id, hit.parent_id, hit.lang, hit.in_force, hit.text_state) == (
         "version", 3, 3, "en", True, "ok")
     assert hit.score > 0 and hit.day is not None
+
+
+def test_facets_and_hidden_documents_follow_updates_across_segments(engine):
+    """The facet values and hidden docnums cached per segment / searcher must not outlive the documents."""
+    before = find(engine, "", AUDITOR, include_all_versions=True)
+    assert "version:9" not in keys(before)
+    engine.index_docs([version(1, "Procedimiento de acción correctiva", "Texto nuevo.", site="UT-PIURA"),
+                       version(20, "Otro documento", "Texto.", document=9, site="UT-PIURA"),
+                       record("gift", 8, "Regalo nuevo", "Una caja de chocolates.", site="UT-PIURA")])
+    engine.delete(["gift:2"])
+    after = find(engine, "", AUDITOR, include_all_versions=True)
+    visible = set(keys(after))
+    assert "gift:8" in visible and "gift:2" not in visible
+    assert "version:20" not in visible  # a new version of the hidden document 9, in a new segment
+    assert after.total == len(visible) == before.total
+    assert dict(after.facets["site"])["UT-PIURA"] == 2
+    assert sum(count for _, count in after.facets["kind"]) == after.total
+    assert dict(after.facets["kind"])["gift"] == 1

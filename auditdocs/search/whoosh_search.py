@@ -2,7 +2,8 @@
 date or relevance order, a capped page, and "did you mean" only from what the user may see.
 
 Why the permission is part of the query (Require) rather than Whoosh's `filter=`: Whoosh reads an empty filter
-as no filter at all, and a filter is materialised as a set of every matching document on each search.
+as no filter at all, and a filter is materialised as a set of every matching document on each search. The hidden
+documents are the exception: a small docnum set cached per searcher, skipped by the collector (whoosh_facets).
 """
 
 from __future__ import annotations
@@ -18,10 +19,8 @@ from whoosh import highlight, query, sorting
 from whoosh.qparser import QueryParser
 
 from .types import (
-    FACETS,
     KINDS,
     MAX_DEPTH,
-    MAX_FACET_VALUES,
     Allow,
     Lang,
     SearchHit,
@@ -29,8 +28,9 @@ from .types import (
     SearchResults,
     notice_text,
 )
+from .whoosh_facets import MaskedCollector, facet_counts, hidden_docnums
 from .whoosh_query import parse
-from .whoosh_schema import FACET_COLUMNS, FACET_FILTER_FIELDS, fold
+from .whoosh_schema import FACET_FILTER_FIELDS, fold
 
 SNIPPET_CHARS = 240
 WORDS = re.compile(r"(?<![\w:])(\w{3,})(?![\w:*])")
@@ -68,36 +68,12 @@ def permission(allow: Allow, q: SearchQuery) -> Any:
         parts.append(query.Term("flags", "in_force"))
     for facet, value in sorted(q.filters.items()):
         parts.append(query.Term(FACET_FILTER_FIELDS[facet], fold(str(value))))
-    if allow.hidden and not allow.everything:
-        # Not inside Require, not AndNot: Whoosh's AndNot matcher trips an assertion when skipping by quality.
-        parts.append(query.Not(query.Or([query.Term("guard", fold(h)) for h in sorted(allow.hidden)])))
     return None if not parts else parts[0] if len(parts) == 1 else query.And(parts)
 
 
 def restrict(main: Any, scope: Any) -> Any:
     """The user's query limited to the scope; scores come from the user's query only."""
     return main if scope is None else query.Require(main, scope)
-
-
-def _facets() -> sorting.Facets:
-    facets = sorting.Facets()
-    for name in FACETS:
-        column, multi = FACET_COLUMNS[name]
-        facets.add_facet(name, sorting.FieldFacet(column, allow_overlap=multi, maptype=sorting.Count))
-    return facets
-
-
-def _facet_counts(results: Any) -> dict[str, tuple[tuple[str, int], ...]]:
-    out: dict[str, tuple[tuple[str, int], ...]] = {}
-    for name in FACETS:
-        counts: dict[str, int] = {}
-        for key, count in results.groups(name).items():
-            value = key.decode("utf-8") if isinstance(key, bytes) else ("" if key is None else str(key))
-            if value:
-                counts[value] = counts.get(value, 0) + count
-        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-        out[name] = tuple(ranked[:MAX_FACET_VALUES])
-    return out
 
 
 def _snippet(hit: Any, lang: str) -> str:
@@ -137,34 +113,40 @@ def run(searcher: Any, parser: QueryParser, q: SearchQuery, allow: Allow) -> Sea
         notices.append("too_deep")
     main = restrict(parsed.query if parsed.query is not None else query.Every(), scope)
     by_date = q.sort == "date" or parsed.query is None
-    # Whoosh's Require matcher trips an assertion when skipping blocks by quality: no such skipping under a scope.
-    kwargs: dict[str, Any] = {"optimize": scope is None}
-    if by_date:
-        kwargs["sortedby"] = sorting.FieldFacet("c_day", reverse=True)
-    if q.facets:
-        kwargs["groupedby"] = _facets()
-    results = searcher.search(main, limit=page * q.per_page, **kwargs)
+    mask = hidden_docnums(searcher, _hidden(allow))
+    # Whoosh's Require matcher trips an assertion when skipping blocks by quality: no such skipping under a scope;
+    # facets need every match anyway.
+    child = searcher.collector(limit=page * q.per_page, optimize=scope is None and not mask and not q.facets,
+                               sortedby=sorting.FieldFacet("c_day", reverse=True) if by_date else None)
+    collector = MaskedCollector(child, mask, record=q.facets)
+    searcher.search_with_collector(main, collector)
+    results = collector.results()
     results.highlighter = highlight.Highlighter(
         fragmenter=highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60), formatter=EscapedFormatter())
     total = len(results)
     start = (page - 1) * q.per_page
     hits = tuple(_hit(results[i], 0.0 if by_date else float(results.score(i)))
                  for i in range(start, min(start + q.per_page, results.scored_length())))
-    facets = _facet_counts(results) if q.facets else {}
+    facets = facet_counts(searcher, collector.matched) if q.facets else {}
     corrected = None
     if total == 0 and q.suggest and parsed.query is not None:
-        corrected = suggest(searcher, parser, parsed.text, scope)
+        corrected = suggest(searcher, parser, parsed.text, scope, mask)
     pages = min(math.ceil(total / q.per_page), max_page) if total else 0
     return SearchResults(total=total, hits=hits, facets=facets, page=page, pages=pages, per_page=q.per_page,
                          query=parsed.text, corrected=corrected, notices=tuple(notices),
                          notice=notice_text(tuple(notices)))
 
 
-def _visible(searcher: Any, q: Any, scope: Any) -> bool:
-    return bool(searcher.search(restrict(q, scope), limit=1, optimize=scope is None).scored_length())
+def _hidden(allow: Allow) -> frozenset[str]:
+    return frozenset() if allow.everything else frozenset(allow.hidden)
 
 
-def suggest(searcher: Any, parser: QueryParser, text: str, scope: Any) -> str | None:
+def _visible(searcher: Any, q: Any, scope: Any, mask: set[int]) -> bool:
+    found = searcher.search(restrict(q, scope), limit=1, mask=mask or None, optimize=scope is None and not mask)
+    return bool(found.scored_length())
+
+
+def suggest(searcher: Any, parser: QueryParser, text: str, scope: Any, mask: set[int]) -> str | None:
     """A corrected query whose every replaced word is in a title the user may see, and which finds something."""
     corrector = searcher.corrector("title")
     replaced: dict[str, str] = {}
@@ -172,16 +154,16 @@ def suggest(searcher: Any, parser: QueryParser, text: str, scope: Any) -> str | 
         if word.isupper() or word.isdigit():
             continue  # operators and numbers are not misspellings
         folded = fold(word)
-        if _visible(searcher, query.Term("title", folded), scope):
+        if _visible(searcher, query.Term("title", folded), scope, mask):
             continue
         for candidate in corrector.suggest(folded, limit=3, maxdist=SUGGESTION_DISTANCE):
-            if _visible(searcher, query.Term("title", candidate), scope):
+            if _visible(searcher, query.Term("title", candidate), scope, mask):
                 replaced[word] = candidate
                 break
     if not replaced:
         return None
     corrected = WORDS.sub(lambda m: replaced.get(m.group(1), m.group(1)), text)
     again = parse(parser, corrected)
-    if again.query is None or not _visible(searcher, again.query, scope):
+    if again.query is None or not _visible(searcher, again.query, scope, mask):
         return None
     return corrected
