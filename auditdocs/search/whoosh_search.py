@@ -118,6 +118,8 @@ def run(searcher: Any, parser: QueryParser, q: SearchQuery, allow: Allow) -> Sea
     # facets need every match anyway.
     child = searcher.collector(limit=page * q.per_page, optimize=scope is None and not mask and not q.facets,
                                sortedby=sorting.FieldFacet("c_day", reverse=True) if by_date else None)
+    if hasattr(child, "replace"):  # a scored top-N collector: never drop the query branches that cannot reach the
+        child.replace = 0           # first page any more, or the total and the facets miss what only they match
     collector = MaskedCollector(child, mask, record=q.facets)
     searcher.search_with_collector(main, collector)
     results = collector.results()
