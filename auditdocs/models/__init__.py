@@ -6,6 +6,7 @@ from .blobhealth import BlobFailure
 from .documents import Document, DocumentReview, DocumentVersion, document_clauses, document_shares
 from .extracted import BlobText
 from .org import Process, Site, document_processes, document_sites
+from .packs import PackJob
 from .programme import Audit, AuditSite, Certificate, Scope
 from .records import CorrectiveAction, Nonconformity, RecordCounter, nonconformity_clauses, nonconformity_documents
 from .revisions import RecordRevision, Revisioned
@@ -46,6 +47,7 @@ __all__ = [
     "GiftThreshold",
     "LoginFailure",
     "Nonconformity",
+    "PackJob",
     "Process",
     "RecordCounter",
     "RecordRevision",
