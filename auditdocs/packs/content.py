@@ -120,3 +120,11 @@ class PackContent:
     trail: TableBlock  # approvals, withdrawals, closures in the period
     trail_head: str  # "event 1234, SHA-256 ab12..." : where the audit chain stood when the pack was built
     crossmap: TableBlock | None = None  # integrated packs only
+
+
+# Clauses the product keeps a register for: with no record in the period they are gaps even when the catalogue says
+# they ask for no documented information (risk register, due diligence, gifts, internal audits, nonconformities).
+REGISTER_CLAUSES: dict[str, frozenset[str]] = {
+    "ISO 37001:2016": frozenset({"4.5", "8.2", "8.7", "9.2", "10.1"}),
+    "ISO 9001:2015": frozenset({"9.2", "10.2"}),
+}
