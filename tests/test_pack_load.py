@@ -14,13 +14,14 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask_babel import force_locale
+from records_support import on_nc, raise_nc
 from sqlalchemy import event, select
 from support import version_from_file
 
 from auditdocs.db import write_transaction
 from auditdocs.extensions import db
-from auditdocs.models import Clause, Document, Standard, User
-from auditdocs.models.programme import Audit, AuditSite
+from auditdocs.models import Clause, Document, Nonconformity, Standard, User
+from auditdocs.models.programme import INTEGRATED, Audit, AuditSite, Scope
 from auditdocs.packs import spec as pack_spec
 from auditdocs.packs.build import OPERATOR, OPERATOR_NAME
 from auditdocs.packs.content import COVERED, GAP, NOT_APPLICABLE, NOT_ASKED, PackContent, TableBlock
@@ -29,12 +30,14 @@ from auditdocs.packs.load_documents import safe_part
 from auditdocs.policy import AccessScope
 from auditdocs.services import clauses as clause_svc
 from auditdocs.services import documents as svc
+from auditdocs.services.nonconformities import close_nonconformity
 from auditdocs.services.org import SiteData, create_site
 from auditdocs.timeutil import replayed_at
 
 Q = "ISO 9001:2015"
 START, END = date(2025, 1, 1), date(2025, 6, 30)
 AT = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+NOBODY = 10_000  # an id no account has
 
 
 @pytest.fixture
@@ -275,3 +278,63 @@ def test_the_statements_do_not_grow_with_the_documents(app: Flask, tmp_path: Pat
         large = load(app, scope)
     assert len(large.evidence) > len(small.evidence) > 30
     assert len(more) == len(few), "\n".join(more)
+
+
+def test_the_trail_names_closures_and_leaves_out_other_saves(app: Flask, make_user: Any) -> None:
+    officer = make_user("compliance_officer", name="Carla Cumplimiento").id
+    day = date(2025, 4, 10)
+    with replayed_at(datetime(2025, 4, 9, 14, tzinfo=UTC)):
+        nc = raise_nc(app, officer, today=date(2025, 4, 9), grade="observation", detected_on=date(2025, 4, 9))
+    with replayed_at(datetime(2025, 4, 10, 16, tzinfo=UTC)):
+        on_nc(app, officer, nc, close_nonconformity, today=day, note="Observación atendida sin acción.",
+              no_action=True)
+    with app.app_context():
+        row = db.session.get(Nonconformity, nc)
+        assert row is not None
+        reference = row.reference
+    content = load(app, lang="en")
+    assert [r[1:] for r in content.trail.rows] == [("Carla Cumplimiento", "Nonconformity: Closed", reference)]
+    assert content.trail.rows[0][0] == "2025-04-10 16:00:00"
+    blind = AccessScope(user_id=NOBODY, capabilities=frozenset({"see_risks"}))
+    assert load(app, blind, lang="en").trail.rows == []  # a scope that reads no nonconformities sees no closure
+    assert load(app, lang="en", date_to=date(2025, 4, 9)).trail.rows == []  # closed after the period
+
+
+def test_progress_runs_once_per_clause_to_the_total(app: Flask) -> None:
+    calls: list[tuple[int, int, str]] = []
+    with app.app_context(), force_locale("en"):
+        spec = pack_spec.resolve([Q], clauses=["8.5", "9.2"], date_from=START, date_to=END, lang="en")
+        content = load_content(spec, OPERATOR, generated_by=OPERATOR_NAME, generated_at=AT, pack_id="PK-TEST",
+                               progress=lambda done, total, stage: calls.append((done, total, stage)))
+    total = len(content.sections)
+    assert [c[0] for c in calls] == list(range(total + 1)) and {c[1:] for c in calls} == {(total, "loading")}
+
+
+def test_a_document_withdrawn_before_the_period_is_not_cited_one_withdrawn_during_it_is(
+        app: Flask, tmp_path: Path, people: dict[str, int]) -> None:
+    before = document(app, tmp_path, people, "PR-GONE", [date(2024, 6, 1)])
+    during = document(app, tmp_path, people, "PR-ENDS", [date(2024, 6, 1)])
+    for doc_id, moment in ((before, datetime(2024, 12, 20, 15, tzinfo=UTC)),
+                           (during, datetime(2025, 5, 20, 15, tzinfo=UTC))):
+        with replayed_at(moment), app.app_context(), write_transaction():
+            doc, approver = db.session.get(Document, doc_id), db.session.get(User, people["approver"])
+            assert doc is not None and approver is not None
+            svc.withdraw(doc, actor=approver, reason="Proceso suprimido")
+    content = load(app, lang="en")
+    assert listed(content) == [("PR-ENDS", "v1")]
+    rows = next(b for b in section(content, "8.5.1").blocks if isinstance(b, TableBlock)).rows
+    assert rows[0][7] == "Withdrawn on 2025-05-20"
+    assert [(r[2], r[3]) for r in content.trail.rows] == [("Document withdrawn", "PR-ENDS")]
+
+
+def test_the_cover_names_the_certification_scope(app: Flask, make_user: Any) -> None:
+    with app.app_context(), write_transaction():
+        db.session.add(Scope(key="iso9001_2015", statement_es="Gestión de servicios de cuidado diurno",
+                             statement_en="Management of day-care services"))
+        db.session.add(Scope(key=INTEGRATED, statement_es="Servicios de cuidado diurno, calidad y antisoborno"))
+    assert load(app, lang="en").cover.scope == ["Management of day-care services"]
+    assert load(app, standards=["ISO 37001:2016"], lang="es").cover.scope == [
+        "Servicios de cuidado diurno, calidad y antisoborno"]
+    both = load(app, standards=[Q, "ISO 37001:2016"], lang="en").cover
+    assert both.scope == ["Servicios de cuidado diurno, calidad y antisoborno"]  # the only words it has
+    assert (both.date_from, both.date_to) == (START, END)
