@@ -273,14 +273,15 @@ def test_no_risk_the_scope_may_see_no_block(app: Flask, world: World):
 
 
 def _file(app: Flask, w: World, opened: date, decided: date | None = None, site: str | None = None,
-          name: str = "Transportes Illimani SRL") -> int:
-    """A due-diligence file opened on a day (the clock replayed), decided on another or not yet."""
+          name: str = "Transportes Illimani SRL", at: datetime | None = None) -> int:
+    """A due-diligence file opened on a day (the clock replayed: 10:00 in Lima, or `at`), decided on another or not
+    yet."""
     decision = {"result": "Sin observaciones", "decision": "proceed", "decided_on": decided,
                 "reviewer_id": w.compliance, "next_review": date(2027, 3, 1)} if decided else {}
     data = DdInput(subject_type="business_associate", subject_name=name, category="supplier", risk_level="medium",
                    checks_performed="Consulta RUC y listas de sancionados",
                    site_id=w.sites[site] if site else None, **decision)
-    with replayed_at(datetime(opened.year, opened.month, opened.day, 15, tzinfo=UTC)):
+    with replayed_at(at or datetime(opened.year, opened.month, opened.day, 15, tzinfo=UTC)):
         return as_user(app, w.compliance, lambda actor: due_diligence.create_due_diligence(
             data, actor=actor, today=decided or opened).id)
 
@@ -299,6 +300,8 @@ def test_due_diligence_files_worked_on_in_the_period_and_gifts_given_or_received
     decided_in = _file(app, w, date(2026, 2, 1), decided=date(2026, 3, 15))
     still_open = _file(app, w, date(2026, 4, 10), site="CUS-01")
     _file(app, w, date(2026, 6, 5))  # opened after it
+    late_evening = _file(app, w, END, at=datetime(2026, 6, 1, 4, 30, tzinfo=UTC))  # 23:30 on 31 May in Lima
+    _file(app, w, LATER, at=datetime(2026, 6, 1, 5, 30, tzinfo=UTC))  # 00:30 on 1 June in Lima
     arequipa_file = _file(app, w, date(2026, 4, 10), site="ARE")
     _gift(app, w, date(2026, 2, 28))
     first_day = _gift(app, w, START, site="CUS")
@@ -307,7 +310,8 @@ def test_due_diligence_files_worked_on_in_the_period_and_gifts_given_or_received
     arequipa_gift = _gift(app, w, date(2026, 4, 1), site="ARE")
 
     found = evidence(app, w.auditor)
-    assert found.column((ISO_37001, "8.2")) == refs(app, DueDiligence, decided_in, still_open, arequipa_file)
+    assert found.column((ISO_37001, "8.2")) == refs(app, DueDiligence, decided_in, still_open, arequipa_file,
+                                                    late_evening)
     assert found.column((ISO_37001, "8.7")) == [ref(app, Gift, i) for i in (first_day, arequipa_gift, last_day)]
     dd = found.tables((ISO_37001, "8.2"))[0]
     assert dd.columns == ("Reference", "Subject", "Category", "Site", "Risk level", "Opened on", "Status",
@@ -315,13 +319,15 @@ def test_due_diligence_files_worked_on_in_the_period_and_gifts_given_or_received
     assert dd.rows[0][1:] == ("Transportes Illimani SRL", "Supplier", "Whole organisation", "Medium", "2026-02-01",
                               "Decided", "Proceed", "2026-03-15")
     assert dd.rows[1][5:8] == ("2026-04-10", "In progress", "Not decided yet")
+    opened = {row[0]: row[5] for row in dd.rows}
+    assert opened[ref(app, DueDiligence, late_evening)] == "2026-05-31"  # the day in Lima, not in UTC
     gift = found.tables((ISO_37001, "8.7"))[0]
     assert gift.rows[0][1:] == ("2026-03-01", "Gift", "Received", "Constructora Andina SAC", "CUS — UT Cusco (en)",
                                 "80.00 PEN", "", "Waiting for approval")
-    assert found.counts[(ISO_37001, "8.2")] == 3 and found.counts[(ISO_37001, "8.7")] == 3
+    assert found.counts[(ISO_37001, "8.2")] == 4 and found.counts[(ISO_37001, "8.7")] == 3
 
     cusco = evidence(app, w.auditor, sites=("CUS",))
-    assert cusco.column((ISO_37001, "8.2")) == refs(app, DueDiligence, decided_in, still_open)
+    assert cusco.column((ISO_37001, "8.2")) == refs(app, DueDiligence, decided_in, still_open, late_evening)
     assert cusco.column((ISO_37001, "8.7")) == [ref(app, Gift, i) for i in (first_day, last_day)]
 
 
