@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import accounts, database, exporting, importing, indexing, org, programme, reminders, searching, store
+from . import accounts, database, exporting, importing, indexing, org, programme, reminders, searching, store, verifying
 
-AREAS = (database, accounts, store, importing, org, programme, exporting, reminders, indexing, searching)
+AREAS = (database, accounts, store, importing, org, programme, exporting, reminders, indexing, searching, verifying)
 
 
 def register(app: Flask) -> None:
