@@ -40,7 +40,8 @@ def readme_lines(content: PackContent, docx_name: str) -> list[str]:
         f"   Linux:      {LIST_SUMS} | sha256sum -c",
         f"   macOS:      {LIST_SUMS} | shasum -a 256 -c",
         f"   PowerShell: {POWERSHELL_CHECK}",
-        _("   One file at a time: the commands of step 1 with its path, compared with the sha256 column of its row."),
+        "   " + _("One file at a time: the commands of step 1 with its path, compared with the sha256 column of its "
+                  "row."),
         "",
         _("3. %(manifest)s gives the SHA-256 of the Word pack, of %(csv)s and of this README as well; where auditdocs "
           "is installed, \"auditdocs verify-pack BUNDLE.zip\" checks the whole bundle in one step.",
