@@ -66,13 +66,24 @@ def evidence(store: BlobStore) -> list[EvidenceFile]:
     return sorted(files, key=lambda f: f.path)
 
 
-@pytest.fixture
-def docx_path(tmp_path: Path) -> Path:
-    path = tmp_path / "ISO-9001-2015_PK-0123456789AB.docx"
+def manifest_sha(evidence: list[EvidenceFile]) -> str:
+    return hashlib.sha256(evidence_manifest_bytes(evidence)).hexdigest()
+
+
+def save_docx(path: Path, cover_hash: str) -> Path:
+    """A small real .docx whose cover prints the hash as the Word builder does, split across runs."""
     doc = WordDocument()
     doc.add_heading("Paquete de auditoría", level=1)
+    line = doc.add_paragraph("SHA-256 del manifiesto de evidencias: ")
+    line.add_run(cover_hash[:32])
+    line.add_run(cover_hash[32:].upper())
     doc.save(str(path))
     return path
+
+
+@pytest.fixture
+def docx_path(tmp_path: Path, evidence: list[EvidenceFile]) -> Path:
+    return save_docx(tmp_path / "ISO-9001-2015_PK-0123456789AB.docx", manifest_sha(evidence))
 
 
 @pytest.fixture
@@ -149,13 +160,58 @@ def test_evidence_manifest_csv_is_excel_friendly_and_reads_back(evidence):
     assert [(e.path, e.size, e.sha256) for e in back] == [(f.path, f.size, f.sha256) for f in evidence]
 
 
-def test_round_trip_verifies_ok_through_the_cli(build, runner):
+def test_round_trip_verifies_ok_through_the_cli(build, runner, evidence):
     path = build()
     result = runner.invoke(args=["verify-pack", str(path)])
     assert result.exit_code == 0, result.output
-    assert result.output.strip().splitlines()[-1] == "OK: 7 files verified (pack PK-0123456789AB)"
+    assert result.output.strip().splitlines()[-2:] == [
+        f"evidence-manifest.csv SHA-256: {manifest_sha(evidence)} (the one on the cover)",
+        "OK: 7 files verified (pack PK-0123456789AB)"]
     report = verify_bundle(path)
-    assert report.ok and report.checked == 3 + len(BLOBS)
+    assert report.ok and report.checked == 3 + len(BLOBS) and report.cover_shows_it is True
+    spaced = " ".join(manifest_sha(evidence).upper()[i:i + 8] for i in range(0, 64, 8))  # as printed, pasted
+    result = runner.invoke(args=["verify-pack", str(path), "--manifest-sha256", spaced])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_hash_kept_outside_the_bundle_that_differs_fails(build, runner, evidence):
+    other = "ab" * 32
+    result = runner.invoke(args=["verify-pack", str(build()), "--manifest-sha256", other])
+    assert result.exit_code == 1, result.output
+    assert (f"MANIFEST: evidence-manifest.csv has SHA-256 {manifest_sha(evidence)}, not the {other} given"
+            in result.output.splitlines())
+    result = runner.invoke(args=["verify-pack", str(build()), "--manifest-sha256", "abc"])
+    assert result.exit_code == 2 and "64 hexadecimal digits" in result.output
+
+
+def test_manifests_rewritten_to_match_altered_evidence_fail_on_the_cover(build, runner, tmp_path, evidence):
+    """A forger who alters a file and rewrites both manifests to match still cannot change the cover's hash."""
+    victim = "evidence/REG-07/v1/acta.txt"
+    forged_blob = b"forged"
+    forged = [EvidenceFile(f.path, f.document, f.title, f.version, len(forged_blob),
+                           hashlib.sha256(forged_blob).hexdigest()) if f.path == victim else f for f in evidence]
+    new_csv = evidence_manifest_bytes(forged)
+
+    def forge(name: str, data: bytes) -> bytes:
+        if name == victim:
+            return forged_blob
+        if name == "evidence-manifest.csv":
+            return new_csv
+        if name == "manifest.json":
+            doc = json.loads(data)
+            for entry in doc["files"]:
+                if entry["path"] == victim:
+                    entry.update(size=len(forged_blob), sha256=hashlib.sha256(forged_blob).hexdigest())
+                if entry["path"] == "evidence-manifest.csv":
+                    entry.update(size=len(new_csv), sha256=hashlib.sha256(new_csv).hexdigest())
+            return json.dumps(doc).encode()
+        return data
+
+    result = runner.invoke(args=["verify-pack", str(rewrite(build(), tmp_path / "forged.zip", forge))])
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines()[0] == (
+        "COVER: the Word pack's cover does not show the SHA-256 of evidence-manifest.csv "
+        f"({hashlib.sha256(new_csv).hexdigest()})")
 
 
 def test_same_inputs_give_the_same_bytes_and_another_time_does_not(build, evidence):

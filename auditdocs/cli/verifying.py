@@ -5,6 +5,7 @@ Exit codes: 0 every file verified, 1 something changed, went missing or was adde
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
@@ -50,13 +51,29 @@ def problem_lines(report: BundleReport) -> list[str]:
                            "sizes", path=d.path))
         else:
             lines.append(_("MISMATCH: evidence-manifest.csv cannot be read"))
+    if report.cover_shows_it is False:
+        lines.append(_("COVER: the Word pack's cover does not show the SHA-256 of evidence-manifest.csv (%(sha)s)",
+                       sha=report.evidence_manifest_sha256))
     return lines
+
+
+def _sha256(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """Accept the hash as printed or pasted: any case, spaces between groups."""
+    if value is None:
+        return None
+    digest = "".join(value.split()).lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", digest):
+        raise click.BadParameter(_("a SHA-256 is 64 hexadecimal digits"))
+    return digest
 
 
 @click.command("verify-pack")
 @click.argument("bundle", type=click.Path(path_type=Path))
+@click.option("--manifest-sha256", metavar="HASH", callback=_sha256,
+              help="The evidence manifest's SHA-256 as printed on the cover or in the pack list, to check the "
+                   "bundle against a hash kept outside it.")
 @with_appcontext
-def verify_pack_command(bundle: Path) -> None:
+def verify_pack_command(bundle: Path, manifest_sha256: str | None) -> None:
     """Re-hash every file of a pack bundle (.zip) against its manifest.json and evidence-manifest.csv, and name any
     file that changed, is missing or was added (exit 1; exit 2 when the file is not a pack bundle)."""
     try:
@@ -74,12 +91,16 @@ def verify_pack_command(bundle: Path) -> None:
     except NotABundle as exc:
         raise NotABundleError(str(exc)) from None
     lines = problem_lines(report)
+    if manifest_sha256 and manifest_sha256 != report.evidence_manifest_sha256:
+        lines.append(_("MANIFEST: evidence-manifest.csv has SHA-256 %(sha)s, not the %(expected)s given",
+                       sha=report.evidence_manifest_sha256 or "?", expected=manifest_sha256))
     for line in lines:
         click.echo(line)
     if lines:
         click.echo(_("FAILED: %(problems)d problem(s) in pack %(pack)s; %(checked)d file(s) checked",
                      problems=len(lines), pack=report.pack_id, checked=report.checked))
         click.get_current_context().exit(1)
+    click.echo(_("evidence-manifest.csv SHA-256: %(sha)s (the one on the cover)", sha=report.evidence_manifest_sha256))
     click.echo(_("OK: %(checked)d files verified (pack %(pack)s)", checked=report.checked, pack=report.pack_id))
 
 

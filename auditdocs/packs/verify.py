@@ -7,6 +7,8 @@ a bundle is good only when the bytes match the first and the two agree about the
 from __future__ import annotations
 
 import hashlib
+import io
+import re
 import zipfile
 import zlib
 from collections import Counter
@@ -21,6 +23,8 @@ from .manifest import EVIDENCE_MANIFEST, MANIFEST, BundleEntry, read_evidence_ma
 
 EVIDENCE_DIR = "evidence/"
 MANIFEST_LIMIT = 256 * 1024 * 1024  # far above any real pack's manifest, far below a zip bomb's
+DOCX_TEXT_LIMIT = 512 * 1024 * 1024  # word/document.xml of the largest pack, with room to spare
+_TAG = re.compile(rb"<[^>]*>|\s+")
 
 
 class NotABundle(Exception):
@@ -52,6 +56,8 @@ class BundleReport:
 
     pack_id: str
     checked: int = 0
+    evidence_manifest_sha256: str = ""  # of the bytes in the bundle: the cover, and the pack list, show the same
+    cover_shows_it: bool | None = None  # None: no readable .docx to look in (a missing or changed one is named)
     changed: list[Changed] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
@@ -60,7 +66,8 @@ class BundleReport:
 
     @property
     def ok(self) -> bool:
-        return not (self.changed or self.missing or self.unexpected or self.duplicated or self.disagreements)
+        return not (self.changed or self.missing or self.unexpected or self.duplicated or self.disagreements
+                    or self.cover_shows_it is False)
 
 
 def _hash_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, tick: Progress, done: int,
@@ -134,8 +141,29 @@ def verify_bundle(path: Path, progress: Progress = no_progress) -> BundleReport:
             report.checked += 1
             if sha != entry.sha256 or size != entry.size:
                 report.changed.append(Changed(entry.path, entry.sha256, sha, entry.size, size))
+            elif entry.path == EVIDENCE_MANIFEST:
+                report.evidence_manifest_sha256 = sha
         report.disagreements = _csv_disagreements(zf, listed, EVIDENCE_MANIFEST in names)
+        report.cover_shows_it = _cover_shows(zf, listed, report)
     return report
+
+
+def _cover_shows(zf: zipfile.ZipFile, listed: list[BundleEntry], report: BundleReport) -> bool | None:
+    """Whether the pack's .docx prints the evidence manifest's SHA-256 (its cover does): a bundle whose CSV and
+    manifest.json were both rewritten to match altered evidence fails here, unless the .docx was rewritten too."""
+    changed = {c.path for c in report.changed} | set(report.missing)
+    docx = [e.path for e in listed if e.path.endswith(".docx") and "/" not in e.path and e.path not in changed]
+    if len(docx) != 1 or not report.evidence_manifest_sha256:
+        return None
+    try:
+        with zf.open(docx[0]) as outer, zipfile.ZipFile(io.BytesIO(outer.read())) as word:
+            body = word.getinfo("word/document.xml")
+            if body.file_size > DOCX_TEXT_LIMIT:
+                return None
+            text = _TAG.sub(b"", word.read(body)).lower()
+    except (KeyError, zipfile.BadZipFile, zlib.error, OSError, EOFError):
+        return None
+    return report.evidence_manifest_sha256.encode() in text
 
 
 def _csv_disagreements(zf: zipfile.ZipFile, listed: list[BundleEntry], has_csv: bool) -> list[Disagreement]:
