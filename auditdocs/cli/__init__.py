@@ -4,9 +4,23 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import accounts, database, exporting, importing, indexing, org, packs, programme, reminders, searching, store
+from . import (
+    accounts,
+    database,
+    exporting,
+    importing,
+    indexing,
+    org,
+    packs,
+    programme,
+    reminders,
+    searching,
+    store,
+    verifying,
+)
 
-AREAS = (database, accounts, store, importing, org, programme, exporting, reminders, indexing, searching, packs)
+AREAS = (database, accounts, store, importing, org, programme, exporting, reminders, indexing, searching, packs,
+         verifying)
 
 
 def register(app: Flask) -> None:
