@@ -184,7 +184,9 @@ def test_coverage_states(app: Flask, tmp_path: Path, people: dict[str, int]) -> 
     assert rows["7.1.1"].state == NOT_ASKED
     hint = section(content, "8.5.2").blocks[-1]
     assert hint.kind == "hint" and "trazabilidad" in hint.text.lower()
-    assert not any(getattr(b, "kind", "") == "hint" for b in section(content, "8.5.1").blocks)
+    hints = {s.number for s in content.sections for b in s.blocks if getattr(b, "kind", "") == "hint"}
+    assert "8.5.1" not in hints and "8.5" not in hints and "8.3" not in hints and "8.5.2" in hints
+    assert section(content, "8.3").blocks[-1].text == "No aplicable: " + rows["8.3"].note
 
 
 def test_titles_and_words_in_the_pack_language(app: Flask, tmp_path: Path, people: dict[str, int]) -> None:

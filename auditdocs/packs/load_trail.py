@@ -17,7 +17,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, tuple_
+from sqlalchemy import and_, or_, select, tuple_
 from sqlalchemy.orm import selectinload
 
 from ..ddg_labels import DD_STATUS_LABELS, GIFT_STATUS_LABELS
@@ -131,8 +131,9 @@ def trail_table(spec: PackSpec, scope: AccessScope) -> TableBlock:
     """Approvals, withdrawals and closures of the period the scope may see, in the trail's order."""
     start, end = _period(spec)
     events = list(db.session.scalars(
-        select(AuditEvent).where(AuditEvent.action.in_((APPROVE, WITHDRAW, REVISE)), AuditEvent.occurred_at >= start,
-                                 AuditEvent.occurred_at <= end)
+        select(AuditEvent).where(or_(AuditEvent.action.in_((APPROVE, WITHDRAW)),
+                                     and_(AuditEvent.action == REVISE, AuditEvent.object_type.in_(sorted(CLOSING)))),
+                                 AuditEvent.occurred_at >= start, AuditEvent.occurred_at <= end)
         .options(selectinload(AuditEvent.actor)).order_by(AuditEvent.id)))
     closures = _closures(events, scope)
     doc_codes = {(_VERSION_ID.fullmatch(e.object_id or "") or {"code": e.object_id})["code"] for e in events
