@@ -31,8 +31,6 @@ from ..services.revisions import ACTION as REVISE
 from ..services.risk_exports import RISK_STATUS_LABELS
 from ..timeutil import as_utc, end_of_local_day, org_tz
 from ..web.audit_sentences import ACTIONS, ACTOR_LABELS
-from ..web.risks.labels import EXERCISE_STATUS_LABELS
-from ..web.search.labels import RESULT_KIND_LABELS
 from .content import TableBlock
 from .spec import PackSpec
 
@@ -42,11 +40,16 @@ CLOSING: dict[str, dict[str, Any]] = {
     "nonconformity": {"closed": NC_STATUS_LABELS["closed"]},
     "corrective_action": {k: ACTION_STATUS_LABELS[k] for k in ("effective", "not_effective", "cancelled")},
     "bribery_risk": {k: RISK_STATUS_LABELS[k] for k in ("approved", "retired")},
-    "risk_exercise": {"closed": EXERCISE_STATUS_LABELS["closed"]},
+    "risk_exercise": {"closed": _l("Concluded")},  # the exercise's own word (web/risks/labels.py)
     "due_diligence": {"decided": DD_STATUS_LABELS["decided"]},
     "gift": {k: GIFT_STATUS_LABELS[k] for k in ("approved", "rejected")},
 }
-KINDS: dict[str, Any] = {**RESULT_KIND_LABELS, "risk_exercise": _l("Assessment exercise")}
+# The app's words for each kind of record (the search page's msgids: one translation serves both).
+KINDS: dict[str, Any] = {
+    "nonconformity": _l("Nonconformity"), "corrective_action": _l("Corrective action"),
+    "bribery_risk": _l("Bribery risk"), "due_diligence": _l("Due diligence"), "gift": _l("Gift or hospitality"),
+    "risk_exercise": _l("Assessment exercise"),
+}
 _RECORD_ID = re.compile(r"(?P<type>[a-z_]+):(?P<id>\d+)#(?P<number>\d+)")
 _VERSION_ID = re.compile(r"(?P<code>.+)#(?P<number>\d+)")
 _CHUNK = 300  # record keys per statement: three bound values each, far under SQLite's limit
