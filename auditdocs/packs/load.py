@@ -78,7 +78,7 @@ def load_content(spec: PackSpec, scope: AccessScope, *, generated_by: str, gener
         coverage=coverage,
         sections=sections,
         evidence=evidence_files(everything),
-        trail=trail_table(spec, scope),
-        trail_head=trail_head(),
+        trail=trail_table(spec, scope, generated_at),
+        trail_head=trail_head(generated_at),
         crossmap=crossmap_table(spec, clauses, by_id, spec.lang),
     )

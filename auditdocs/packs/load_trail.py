@@ -130,9 +130,11 @@ def _version_labels(codes: set[str]) -> dict[tuple[str, int], str]:
     return {(code, number): f"{code} {label} (v{number})" for code, number, label in rows}
 
 
-def trail_table(spec: PackSpec, scope: AccessScope) -> TableBlock:
-    """Approvals, withdrawals and closures of the period the scope may see, in the trail's order."""
+def trail_table(spec: PackSpec, scope: AccessScope, generated_at: datetime) -> TableBlock:
+    """Approvals, withdrawals and closures of the period the scope may see, in the trail's order, up to the
+    generation time (a rebuild with the same generation time prints the same excerpt)."""
     start, end = _period(spec)
+    end = min(end, as_utc(generated_at))
     events = list(db.session.scalars(
         select(AuditEvent).where(or_(AuditEvent.action.in_((APPROVE, WITHDRAW)),
                                      and_(AuditEvent.action == REVISE, AuditEvent.object_type.in_(sorted(CLOSING)))),
@@ -163,7 +165,12 @@ def trail_table(spec: PackSpec, scope: AccessScope) -> TableBlock:
                       columns=(_("When (UTC)"), _("Who"), _("What"), _("Object")), rows=rows)
 
 
-def trail_head() -> str:
-    """Where the audit chain stood: the last event's number and hash."""
-    seq, digest = audit.head()
+def trail_head(generated_at: datetime) -> str:
+    """Where the audit chain stood at the generation time: the last event then, its number and hash. Not the head
+    now (services.audit.head): building a pack is itself audited, and a rebuild with the same generation time must
+    print the same head."""
+    row = db.session.execute(select(AuditEvent.seq, AuditEvent.hash)
+                             .where(AuditEvent.occurred_at <= as_utc(generated_at))
+                             .order_by(AuditEvent.seq.desc()).limit(1)).first()
+    seq, digest = (row.seq, row.hash) if row is not None else (0, audit.GENESIS)
     return str(_("event %(seq)s, SHA-256 %(hash)s", seq=seq, hash=digest))
