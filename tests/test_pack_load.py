@@ -20,7 +20,7 @@ from support import version_from_file
 
 from auditdocs.db import write_transaction
 from auditdocs.extensions import db
-from auditdocs.models import Clause, Document, Nonconformity, Standard, User
+from auditdocs.models import AuditEvent, Clause, Document, Nonconformity, Standard, User
 from auditdocs.models.programme import INTEGRATED, Audit, AuditSite, Scope
 from auditdocs.packs import spec as pack_spec
 from auditdocs.packs.build import OPERATOR, OPERATOR_NAME
@@ -69,13 +69,14 @@ def document(app: Flask, tmp_path: Path, people: dict[str, int], code: str, effe
         return doc.id
 
 
-def load(app: Flask, scope: AccessScope | None = None, lang: str = "es", **asked: Any) -> PackContent:
+def load(app: Flask, scope: AccessScope | None = None, lang: str = "es", at: datetime = AT,
+         **asked: Any) -> PackContent:
     asked.setdefault("standards", [Q])
     asked.setdefault("date_from", START)
     asked.setdefault("date_to", END)
     with app.app_context(), force_locale(lang):
         spec = pack_spec.resolve(lang=lang, **asked)
-        return load_content(spec, scope or OPERATOR, generated_by=OPERATOR_NAME, generated_at=AT, pack_id="PK-TEST")
+        return load_content(spec, scope or OPERATOR, generated_by=OPERATOR_NAME, generated_at=at, pack_id="PK-TEST")
 
 
 def auditor_scope(app: Flask, user_id: int) -> AccessScope:
@@ -184,7 +185,9 @@ def test_coverage_states(app: Flask, tmp_path: Path, people: dict[str, int]) -> 
     assert rows["7.1.1"].state == NOT_ASKED
     hint = section(content, "8.5.2").blocks[-1]
     assert hint.kind == "hint" and "trazabilidad" in hint.text.lower()
-    assert not any(getattr(b, "kind", "") == "hint" for b in section(content, "8.5.1").blocks)
+    hints = {s.number for s in content.sections for b in s.blocks if getattr(b, "kind", "") == "hint"}
+    assert "8.5.1" not in hints and "8.5" not in hints and "8.3" not in hints and "8.5.2" in hints
+    assert section(content, "8.3").blocks[-1].text == "No aplicable: " + rows["8.3"].note
 
 
 def test_titles_and_words_in_the_pack_language(app: Flask, tmp_path: Path, people: dict[str, int]) -> None:
@@ -338,3 +341,18 @@ def test_the_cover_names_the_certification_scope(app: Flask, make_user: Any) -> 
     both = load(app, standards=[Q, "ISO 37001:2016"], lang="en").cover
     assert both.scope == ["Servicios de cuidado diurno, calidad y antisoborno"]  # the only words it has
     assert (both.date_from, both.date_to) == (START, END)
+
+
+def test_the_chain_head_and_the_trail_stop_at_the_generation_time(app: Flask, tmp_path: Path,
+                                                                   people: dict[str, int]) -> None:
+    document(app, tmp_path, people, "PR-H", [date(2024, 6, 1), date(2025, 2, 1), date(2025, 5, 1)])
+    with app.app_context():
+        approvals = list(db.session.execute(select(AuditEvent.seq, AuditEvent.hash).where(
+            AuditEvent.action == "version.approve").order_by(AuditEvent.seq)))
+    first = load(app, lang="en")
+    assert first.trail_head == f"event {approvals[-1].seq}, SHA-256 {approvals[-1].hash}"
+    document(app, tmp_path, people, "PR-LATER", [None])  # events of today, after the generation time
+    assert load(app, lang="en") == first  # rebuilt alike, whatever the trail gained since
+    before_may = load(app, lang="en", at=datetime(2025, 3, 1, tzinfo=UTC))
+    assert [r[3] for r in before_may.trail.rows] == ["PR-H v2"]
+    assert before_may.trail_head == f"event {approvals[1].seq}, SHA-256 {approvals[1].hash}"

@@ -10,11 +10,20 @@ from ..models import Clause
 from ..policy import AccessScope
 from ..standards import texts
 from . import load_records
-from .content import Block, ClauseSection, PackContent, Progress, TextBlock, no_progress
+from .content import (
+    COVERED,
+    NOT_APPLICABLE,
+    Block,
+    ClauseSection,
+    CoverageRow,
+    PackContent,
+    Progress,
+    TextBlock,
+    no_progress,
+)
 from .load_clauses import coverage_rows, crossmap_table, level_of, pack_clauses
 from .load_cover import cover_of
-from .load_documents import Cited, cited_by_clause, documents_table, evidence_files
-from .load_records import RecordEvidence
+from .load_documents import cited_by_clause, documents_table, evidence_files
 from .load_trail import trail_head, trail_table
 from .places import places_of
 from .spec import PackSpec
@@ -29,17 +38,14 @@ def hint_block(clause: Clause, lang: str) -> TextBlock:
                      kind="hint")
 
 
-def _section(clause: Clause, cited: list[Cited], records: RecordEvidence, spec: PackSpec) -> ClauseSection:
-    """One clause's section: its documents, then its records, else the hint."""
-    blocks: list[Block] = []
-    if cited:
-        blocks.append(documents_table(cited, spec))
-    blocks.extend(records.blocks.get(clause.id, []))
-    count = len(cited) + records.counts.get(clause.id, 0)
-    if count == 0:
-        blocks.append(hint_block(clause, spec.lang))
-    return ClauseSection(standard=clause.standard.code, number=clause.number, title=clause.title(spec.lang),
-                         level=level_of(clause.number), evidence_count=count, blocks=blocks)
+def _closing_block(clause: Clause, row: CoverageRow, lang: str) -> TextBlock | None:
+    """After the evidence: the justification of a clause not applicable, the hint of an empty one; nothing where
+    the clause holds evidence or is covered through its sub-clauses."""
+    if row.state == NOT_APPLICABLE:
+        return TextBlock(f"{_('Not applicable')}: {row.note}" if row.note else _("Not applicable"))
+    if row.evidence_count == 0 and row.state != COVERED:
+        return hint_block(clause, lang)
+    return None
 
 
 def load_content(spec: PackSpec, scope: AccessScope, *, generated_by: str, generated_at: datetime, pack_id: str,
@@ -51,18 +57,25 @@ def load_content(spec: PackSpec, scope: AccessScope, *, generated_by: str, gener
     progress(0, total, "loading")
     cited = cited_by_clause(spec, scope, places, [c.id for c in clauses])
     records = load_records.record_evidence(spec, scope, places, clauses)
-    sections, counts, everything = [], {}, []
-    for done, clause in enumerate(clauses, start=1):
+    counts = {c.id: len(cited.get(c.id, [])) + records.counts.get(c.id, 0) for c in clauses}
+    coverage = coverage_rows(clauses, by_id, counts, spec.lang)
+    sections, everything = [], []
+    for done, (clause, row) in enumerate(zip(clauses, coverage, strict=True), start=1):
         rows = cited.get(clause.id, [])
         everything.extend(rows)
-        section = _section(clause, rows, records, spec)
-        sections.append(section)
-        counts[clause.id] = section.evidence_count
+        blocks: list[Block] = [documents_table(rows, spec)] if rows else []
+        blocks.extend(records.blocks.get(clause.id, []))
+        closing = _closing_block(clause, row, spec.lang)
+        if closing is not None:
+            blocks.append(closing)
+        sections.append(ClauseSection(standard=clause.standard.code, number=clause.number, title=row.title,
+                                      level=level_of(clause.number), evidence_count=counts[clause.id],
+                                      blocks=blocks))
         progress(done, total, "loading")
     return PackContent(
         lang=spec.lang,
         cover=cover_of(spec, places, generated_by=generated_by, generated_at=generated_at, pack_id=pack_id),
-        coverage=coverage_rows(clauses, by_id, counts, spec.lang),
+        coverage=coverage,
         sections=sections,
         evidence=evidence_files(everything),
         trail=trail_table(spec, scope, generated_at),

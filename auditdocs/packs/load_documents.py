@@ -1,8 +1,8 @@
 """The controlled documents a pack cites: every version in force on some day of the period, per clause, and the
 evidence files those versions are.
 
-Why one read: the documents of every chosen clause come in two statements (the clause mappings, then the documents
-with their versions and approvers), whatever the number of clauses or documents; the lifecycle rule of "in force on
+Why one read: the documents of every chosen clause come in four statements (the documents, their versions, the
+approvers, the clause mappings), whatever the number of clauses or documents; the lifecycle rule of "in force on
 day D" then decides, in memory, which versions the period saw.
 """
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, tuple_
+from sqlalchemy import and_, or_, select, tuple_
 from sqlalchemy.orm import selectinload
 
 from ..ddg_labels import DD_STATUS_LABELS, GIFT_STATUS_LABELS
@@ -31,8 +31,6 @@ from ..services.revisions import ACTION as REVISE
 from ..services.risk_exports import RISK_STATUS_LABELS
 from ..timeutil import as_utc, end_of_local_day, org_tz
 from ..web.audit_sentences import ACTIONS, ACTOR_LABELS
-from ..web.risks.labels import EXERCISE_STATUS_LABELS
-from ..web.search.labels import RESULT_KIND_LABELS
 from .content import TableBlock
 from .spec import PackSpec
 
@@ -42,11 +40,16 @@ CLOSING: dict[str, dict[str, Any]] = {
     "nonconformity": {"closed": NC_STATUS_LABELS["closed"]},
     "corrective_action": {k: ACTION_STATUS_LABELS[k] for k in ("effective", "not_effective", "cancelled")},
     "bribery_risk": {k: RISK_STATUS_LABELS[k] for k in ("approved", "retired")},
-    "risk_exercise": {"closed": EXERCISE_STATUS_LABELS["closed"]},
+    "risk_exercise": {"closed": _l("Concluded")},  # the exercise's own word (web/risks/labels.py)
     "due_diligence": {"decided": DD_STATUS_LABELS["decided"]},
     "gift": {k: GIFT_STATUS_LABELS[k] for k in ("approved", "rejected")},
 }
-KINDS: dict[str, Any] = {**RESULT_KIND_LABELS, "risk_exercise": _l("Assessment exercise")}
+# The app's words for each kind of record (the search page's msgids: one translation serves both).
+KINDS: dict[str, Any] = {
+    "nonconformity": _l("Nonconformity"), "corrective_action": _l("Corrective action"),
+    "bribery_risk": _l("Bribery risk"), "due_diligence": _l("Due diligence"), "gift": _l("Gift or hospitality"),
+    "risk_exercise": _l("Assessment exercise"),
+}
 _RECORD_ID = re.compile(r"(?P<type>[a-z_]+):(?P<id>\d+)#(?P<number>\d+)")
 _VERSION_ID = re.compile(r"(?P<code>.+)#(?P<number>\d+)")
 _CHUNK = 300  # record keys per statement: three bound values each, far under SQLite's limit
@@ -129,12 +132,13 @@ def _version_labels(codes: set[str]) -> dict[tuple[str, int], str]:
 
 def trail_table(spec: PackSpec, scope: AccessScope, generated_at: datetime) -> TableBlock:
     """Approvals, withdrawals and closures of the period the scope may see, in the trail's order, up to the
-    generation time (a rebuild with the same --generated-at must not pick up later events)."""
+    generation time (a rebuild with the same generation time prints the same excerpt)."""
     start, end = _period(spec)
     end = min(end, as_utc(generated_at))
     events = list(db.session.scalars(
-        select(AuditEvent).where(AuditEvent.action.in_((APPROVE, WITHDRAW, REVISE)), AuditEvent.occurred_at >= start,
-                                 AuditEvent.occurred_at <= end)
+        select(AuditEvent).where(or_(AuditEvent.action.in_((APPROVE, WITHDRAW)),
+                                     and_(AuditEvent.action == REVISE, AuditEvent.object_type.in_(sorted(CLOSING)))),
+                                 AuditEvent.occurred_at >= start, AuditEvent.occurred_at <= end)
         .options(selectinload(AuditEvent.actor)).order_by(AuditEvent.id)))
     closures = _closures(events, scope)
     doc_codes = {(_VERSION_ID.fullmatch(e.object_id or "") or {"code": e.object_id})["code"] for e in events
@@ -162,8 +166,9 @@ def trail_table(spec: PackSpec, scope: AccessScope, generated_at: datetime) -> T
 
 
 def trail_head(generated_at: datetime) -> str:
-    """Where the audit chain stood at the generation time: the last event then, its number and hash (building a pack
-    is itself audited, so the head now would differ between two builds of the same inputs)."""
+    """Where the audit chain stood at the generation time: the last event then, its number and hash. Not the head
+    now (services.audit.head): building a pack is itself audited, and a rebuild with the same generation time must
+    print the same head."""
     row = db.session.execute(select(AuditEvent.seq, AuditEvent.hash)
                              .where(AuditEvent.occurred_at <= as_utc(generated_at))
                              .order_by(AuditEvent.seq.desc()).limit(1)).first()
