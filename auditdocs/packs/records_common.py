@@ -6,7 +6,7 @@ Why one module: nonconformities, risks, due diligence, gifts and audits must agr
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from datetime import date
 from typing import Any
 
@@ -41,14 +41,6 @@ def process_condition(column: Any, places: Places) -> ColumnElement[bool]:
 def day(value: date | None) -> str:
     """A day as printed in every pack table: ISO, so it reads alike in both languages and sorts."""
     return value.isoformat() if value is not None else ""
-
-
-def text(labels: Mapping[str, Any], code: str | None) -> str:
-    """A code's label in the pack's language (the code itself when unknown)."""
-    if not code:
-        return ""
-    found = labels.get(code)
-    return str(found) if found is not None else code
 
 
 class Names:

@@ -24,10 +24,11 @@ from ..extensions import db
 from ..models import DueDiligence, Gift
 from ..policy import AccessScope
 from ..services import due_diligence, gifts
+from ..services.exports import label
 from ..timeutil import end_of_local_day, to_local
 from .content import TableBlock
 from .places import Places
-from .records_common import WHOLE_ORGANISATION, Names, Part, Row, day, process_condition, site_condition, text
+from .records_common import WHOLE_ORGANISATION, Names, Part, Row, day, process_condition, site_condition
 from .spec import PackSpec
 
 DD_COLUMNS = (_l("Reference"), _l("Subject"), _l("Category"), _l("Site"), _l("Risk level"), _l("Opened on"),
@@ -67,10 +68,10 @@ def dd_blocks(spec: PackSpec, scope: AccessScope, places: Places, names: Names) 
     if not found:
         return [], 0
     nowhere = str(WHOLE_ORGANISATION)
-    rows: list[Row] = [(r.reference, _subject(r), text(ASSOCIATE_CATEGORY_LABELS, r.category),
-             names.site(r.site_id, nowhere=nowhere), text(RISK_LEVEL_LABELS, r.risk_level),
-             day(to_local(r.created_at).date()), text(DD_STATUS_LABELS, r.status),
-             text(DD_DECISION_LABELS, r.decision or "pending"), day(r.decided_on)) for r in found]
+    rows: list[Row] = [(r.reference, _subject(r), label(ASSOCIATE_CATEGORY_LABELS, r.category),
+             names.site(r.site_id, nowhere=nowhere), label(RISK_LEVEL_LABELS, r.risk_level),
+             day(to_local(r.created_at).date()), label(DD_STATUS_LABELS, r.status),
+             label(DD_DECISION_LABELS, r.decision or "pending"), day(r.decided_on)) for r in found]
     return [TableBlock(_("Due-diligence files of the period"), tuple(str(c) for c in DD_COLUMNS), rows)], len(rows)
 
 
@@ -80,9 +81,9 @@ def gift_blocks(spec: PackSpec, scope: AccessScope, places: Places, names: Names
     if not found:
         return [], 0
     nowhere = str(WHOLE_ORGANISATION)
-    rows: list[Row] = [(g.reference, day(g.occurred_on), text(GIFT_KIND_LABELS, g.kind),
-             text(GIFT_DIRECTION_LABELS, g.direction), g.counterparty, names.site(g.site_id, nowhere=nowhere),
-             f"{g.value} {g.currency}", text(GIFT_DECISION_LABELS, g.decision), text(GIFT_STATUS_LABELS, g.status))
+    rows: list[Row] = [(g.reference, day(g.occurred_on), label(GIFT_KIND_LABELS, g.kind),
+             label(GIFT_DIRECTION_LABELS, g.direction), g.counterparty, names.site(g.site_id, nowhere=nowhere),
+             f"{g.value} {g.currency}", label(GIFT_DECISION_LABELS, g.decision), label(GIFT_STATUS_LABELS, g.status))
             for g in found]
     return [TableBlock(_("Gifts, hospitality and other benefits of the period"), tuple(str(c) for c in GIFT_COLUMNS),
                        rows)], len(rows)

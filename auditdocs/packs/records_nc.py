@@ -18,9 +18,10 @@ from ..extensions import db
 from ..labels import ACTION_STATUS_LABELS, NC_GRADE_LABELS, NC_STATUS_LABELS
 from ..models import CorrectiveAction, Nonconformity, nonconformity_clauses
 from ..policy import AccessScope
+from ..services.exports import label
 from .content import Block, TableBlock
 from .places import Places
-from .records_common import Names, Part, Row, day, process_condition, site_condition, text
+from .records_common import Names, Part, Row, day, process_condition, site_condition
 from .spec import PackSpec
 
 NC_COLUMNS = (_l("Reference"), _l("Title"), _l("Grade"), _l("Site"), _l("Detected on"), _l("Status"),
@@ -81,14 +82,14 @@ def user_ids(records: NcRecords) -> set[int | None]:
 
 
 def _nc_row(nc: Nonconformity, names: Names) -> tuple[str, ...]:
-    return (nc.reference, nc.title, text(NC_GRADE_LABELS, nc.grade), names.site(nc.site_id), day(nc.detected_on),
-            text(NC_STATUS_LABELS, nc.status), day(nc.closed_on))
+    return (nc.reference, nc.title, label(NC_GRADE_LABELS, nc.grade), names.site(nc.site_id), day(nc.detected_on),
+            label(NC_STATUS_LABELS, nc.status), day(nc.closed_on))
 
 
 def _effectiveness(action: CorrectiveAction) -> str:
     """The check's result and day, or when it is due."""
     if action.status in RESULTS:
-        return f"{text(ACTION_STATUS_LABELS, action.status)} ({day(action.checked_on)})"
+        return f"{label(ACTION_STATUS_LABELS, action.status)} ({day(action.checked_on)})"
     if action.check_due is not None and action.status == "implemented":
         return str(_("Check due %(day)s", day=day(action.check_due)))
     return ""
@@ -96,7 +97,7 @@ def _effectiveness(action: CorrectiveAction) -> str:
 
 def _action_row(nc: Nonconformity, action: CorrectiveAction, names: Names) -> tuple[str, ...]:
     return (nc.reference, f"A{action.number}: {action.description}", names.user(action.owner_id),
-            text(ACTION_STATUS_LABELS, action.status), day(action.due_date), day(action.implemented_on),
+            label(ACTION_STATUS_LABELS, action.status), day(action.due_date), day(action.implemented_on),
             _effectiveness(action))
 
 

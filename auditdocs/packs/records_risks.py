@@ -16,11 +16,12 @@ from ..models import BriberyRisk, RecordRevision, RiskMatrix
 from ..models.risks import RATINGS
 from ..policy import AccessScope
 from ..services import revisions, risk_heatmap, risk_matrix
+from ..services.exports import label
 from ..services.risk_exports import RISK_STATUS_LABELS
 from ..services.risk_register import KIND, RiskEntry
 from .content import Block, HeatMapBlock, TableBlock
 from .places import Places
-from .records_common import WHOLE_ORGANISATION, Names, Part, Row, day, text
+from .records_common import WHOLE_ORGANISATION, Names, Part, Row, day
 
 COLUMNS = (_l("Reference"), _l("Risk"), _l("Process and site"), _l("Inherent risk"), _l("Residual risk"),
            _l("Owner"), _l("Status"), _l("Approved on"))
@@ -68,7 +69,7 @@ def blocks(scope: AccessScope, places: Places, names: Names) -> Part:
     rows: list[Row] = [(e.reference, e.title, _place(e, names),
              _rated(matrices, e.matrix_id, e.inherent_rating, e.inherent_score, lang),
              _rated(matrices, e.matrix_id, e.residual_rating, e.residual_score, lang),
-             names.user(e.owner_id), text(RISK_STATUS_LABELS, e.status), day(e.approved_on)) for e in found]
+             names.user(e.owner_id), label(RISK_STATUS_LABELS, e.status), day(e.approved_on)) for e in found]
     out: list[Block] = [TableBlock(_("Bribery-risk register"), tuple(str(c) for c in COLUMNS), rows)]
     current = max(matrices.values(), key=lambda m: m.version, default=None)
     if current is not None:
