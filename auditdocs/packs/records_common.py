@@ -6,7 +6,7 @@ Why one module: nonconformities, risks, due diligence, gifts and audits must agr
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import date
 from typing import Any
 
@@ -41,6 +41,12 @@ def process_condition(column: Any, places: Places) -> ColumnElement[bool]:
 def day(value: date | None) -> str:
     """A day as printed in every pack table: ISO, so it reads alike in both languages and sorts."""
     return value.isoformat() if value is not None else ""
+
+
+def words(labels: Mapping[str, Any]) -> dict[str, str]:
+    """A register's labels in the pack's language, translated once per table rather than once per cell (gettext
+    costs more than everything else a row needs)."""
+    return {code: str(text) for code, text in labels.items()}
 
 
 class Names:
