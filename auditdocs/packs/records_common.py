@@ -10,15 +10,12 @@ from collections.abc import Collection, Mapping
 from datetime import date
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, or_, select, true
 
 from ..extensions import db
 from ..models import Process, Site, User
 from .content import Block
 from .places import Places
-
-WHOLE_ORGANISATION = _l("Whole organisation")
 
 Row = tuple[str, ...]
 Part = tuple[list[Block], int]  # the blocks a clause prints and how many records (rows) they cite

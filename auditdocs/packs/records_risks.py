@@ -21,8 +21,9 @@ from ..services.risk_exports import RISK_STATUS_LABELS
 from ..services.risk_register import KIND, RiskEntry
 from .content import Block, HeatMapBlock, TableBlock
 from .places import Places
-from .records_common import WHOLE_ORGANISATION, Names, Part, Row, day, words
+from .records_common import Names, Part, Row, day, words
 
+WHOLE_ORGANISATION = _l("Whole organisation")  # a risk placed at no site (as in the register's export)
 COLUMNS = (_l("Reference"), _l("Risk"), _l("Process and site"), _l("Inherent risk"), _l("Residual risk"),
            _l("Owner"), _l("Status"), _l("Approved on"))
 
