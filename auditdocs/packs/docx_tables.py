@@ -7,36 +7,73 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from .docx_styles import TABLE_CODE, TABLE_GRID, TABLE_TEXT, TEXT_WIDTH
-from .docx_xml import append_to_body, parse, run_xml
+from .docx_xml import append_to_body, escape, parse
 
 HEADER_FILL = "D9E2F3"  # pale blue: the header row repeated at the top of every page
 SAMPLE_ROWS = 200  # rows read to size the columns: enough to see the usual lengths, cheap at any table length
-MIN_WEIGHT, MAX_WEIGHT = 4, 48  # characters: a column is never starved, a long title never takes the whole page
+CHAR = 105  # twips per character of 8-point bold Cambria (the template's body font), so short words never split
+PAD = 260  # twips of cell margins, left and right
+LONGEST_WORD = 16  # characters: longer words (hashes, paths) may break rather than widen their column further
+LONGEST_LINE = 60  # characters: beyond this a column wraps rather than take the page
 
 
-def column_widths(columns: Sequence[str], rows: Sequence[Sequence[str]], total: int = TEXT_WIDTH,
-                  weights: Sequence[int] | None = None) -> list[int]:
-    """Widths in twips summing to total: given weights, or each column's longest line in its header word and the
-    first rows, clamped."""
-    if weights is None:
-        found = []
-        for j, header in enumerate(columns):
-            longest = max((len(word) for word in header.split()), default=0)
-            for row in rows[:SAMPLE_ROWS]:
-                if j < len(row) and row[j]:
-                    longest = max(longest, *(len(line) for line in row[j].split("\n")))
-            found.append(min(max(longest, MIN_WEIGHT), MAX_WEIGHT))
-        weights = found
-    whole = sum(weights) or 1
-    widths = [total * w // whole for w in weights]
+def column_widths(columns: Sequence[str], rows: Sequence[Sequence[str]], total: int = TEXT_WIDTH) -> list[int]:
+    """Widths in twips summing to total: each column at least its longest word (so "Version" never becomes
+    "Versi/on"), the rest shared in proportion to how much more its longest line wants."""
+    least, wanted = [], []
+    for j, header in enumerate(columns):
+        texts = [header] + [row[j] for row in rows[:SAMPLE_ROWS] if j < len(row)]
+        word = max((len(w) for text in texts for w in text.split()), default=1)
+        line = max((len(li) for text in texts for li in text.split("\n")), default=1)
+        least.append(min(word, LONGEST_WORD) * CHAR + PAD)
+        wanted.append(max(min(line, LONGEST_LINE) * CHAR + PAD, least[-1]))
+    if sum(least) >= total:
+        widths = [total * w // sum(least) for w in least]
+    elif sum(wanted) <= total:
+        widths = [total * w // sum(wanted) for w in wanted]
+    else:
+        spare, extra = total - sum(least), [w - m for w, m in zip(wanted, least, strict=True)]
+        widths = [m + spare * e // sum(extra) for m, e in zip(least, extra, strict=True)]
     widths[-1] += total - sum(widths)
     return widths
 
 
-def _cell(text: str, width: int, style: str, fill: str | None, bold: bool) -> str:
-    shade = f'<w:shd w:val="clear" w:color="auto" w:fill="{fill}"/>' if fill else ""
-    return (f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/>{shade}</w:tcPr>'
-            f'<w:p><w:pPr><w:pStyle w:val="{style}"/></w:pPr>{run_xml(text, bold=bold)}</w:p></w:tc>')
+def _t(safe: str) -> str:
+    """One escaped line as w:t; xml:space only where spaces would otherwise be dropped."""
+    if not safe:
+        return ""
+    if safe[0] == " " or safe[-1] == " " or "  " in safe:
+        return f'<w:t xml:space="preserve">{safe}</w:t>'
+    return f"<w:t>{safe}</w:t>"
+
+
+def _text(text: str) -> str:
+    """A run's content: its lines as w:t, joined by w:br."""
+    if not text:
+        return ""
+    safe = escape(text)
+    if "\n" in safe:
+        return "<w:br/>".join(_t(line) for line in safe.split("\n"))
+    return _t(safe)
+
+
+def _cell(head: str, text: str, bold: bool) -> str:
+    body = _text(text)
+    if not body:
+        return f"{head}</w:p></w:tc>"
+    return f"{head}<w:r>{'<w:rPr><w:b/></w:rPr>' if bold else ''}{body}</w:r></w:p></w:tc>"
+
+
+def _heads(widths: Sequence[int], styles: Sequence[str], fill: str | None, with_width: bool) -> list[str]:
+    """Each column's cell opening up to the paragraph's properties. Body cells carry no width: the fixed layout
+    takes the grid's, and 60,000 cells without it are 3 MB less XML to write and parse."""
+    heads = []
+    for width, style in zip(widths, styles, strict=True):
+        props = (f'<w:tcW w:w="{width}" w:type="dxa"/>' if with_width else "") + (
+            f'<w:shd w:val="clear" w:color="auto" w:fill="{fill}"/>' if fill else "")
+        heads.append(f"<w:tc>{f'<w:tcPr>{props}</w:tcPr>' if props else ''}"
+                     f'<w:p><w:pPr><w:pStyle w:val="{style}"/></w:pPr>')
+    return heads
 
 
 def table_xml(columns: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[int], *,
@@ -45,33 +82,40 @@ def table_xml(columns: Sequence[str], rows: Sequence[Sequence[str]], widths: Seq
     """The w:tbl: fixed layout on the given widths, a bold shaded header row repeated on every page, then one row
     per input row (padded or cut to the columns), row n shaded fills[n] and bold when n is in bold_rows."""
     fills = fills or {}
-    styles = [TABLE_CODE[1] if j in code_columns else TABLE_TEXT[1] for j in range(len(columns))]
+    count = len(columns)
+    styles = [TABLE_CODE[1] if j in code_columns else TABLE_TEXT[1] for j in range(count)]
     grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
+    header = _heads(widths, [TABLE_TEXT[1]] * count, HEADER_FILL, True)
     parts = [f'<w:tbl><w:tblPr><w:tblStyle w:val="{TABLE_GRID}"/><w:tblW w:w="{sum(widths)}" w:type="dxa"/>'
              '<w:tblLayout w:type="fixed"/>'
              '<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="0" w:lastColumn="0" '
              'w:noHBand="0" w:noVBand="1"/></w:tblPr>'
              f"<w:tblGrid>{grid}</w:tblGrid>"
              "<w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>",
-             *(_cell(text, w, TABLE_TEXT[1], HEADER_FILL, True) for text, w in zip(columns, widths, strict=True)),
+             *(_cell(head, text, True) for head, text in zip(header, columns, strict=True)),
              "</w:tr>"]
-    width_of = list(zip(widths, styles, strict=True))
-    blank = [""] * len(columns)
+    plain = _heads(widths, styles, None, False)
+    shaded = {fill: _heads(widths, styles, fill, False) for fill in sorted(set(fills.values()))}
+    blank = ("",) * count
     for n, row in enumerate(rows):
-        fill, bold = fills.get(n), n in bold_rows
-        cells = list(row[: len(columns)]) + blank[len(row):]
+        fill = fills.get(n)
+        heads = plain if fill is None else shaded[fill]
+        cells = row if len(row) == count else (tuple(row[:count]) + blank[len(row):])
         parts.append("<w:tr>")
-        parts.extend(_cell(text, w, style, fill, bold) for text, (w, style) in zip(cells, width_of, strict=True))
+        if n in bold_rows:
+            parts.extend(_cell(head, text, True) for head, text in zip(heads, cells, strict=True))
+        else:
+            parts.extend(_cell(head, text, False) for head, text in zip(heads, cells, strict=True))
         parts.append("</w:tr>")
     parts.append("</w:tbl>")
     return "".join(parts)
 
 
 def add_table(document: Any, columns: Sequence[str], rows: Sequence[Sequence[str]], *,
-              weights: Sequence[int] | None = None, fills: Mapping[int, str] | None = None,
+              fills: Mapping[int, str] | None = None,
               bold_rows: Collection[int] = (), code_columns: Collection[int] = ()) -> Any:
     """Append the table at the end of the body in one parse; returns its w:tbl element."""
-    widths = column_widths(columns, rows, weights=weights)
+    widths = column_widths(columns, rows)
     tbl = parse(table_xml(columns, rows, widths, fills=fills, bold_rows=bold_rows, code_columns=code_columns))
     append_to_body(document, tbl)
     return tbl
