@@ -336,9 +336,10 @@ def test_a_two_thousand_row_table_is_written_whole_and_progress_is_told(app: Fla
 def test_text_an_xml_part_cannot_hold_is_dropped_not_fatal(app: Flask, tmp_path: Path):
     content = make_content()
     odd = ClauseSection("ISO 9001:2015", "9.2", "Internal audit", 2, 1, [
-        TableBlock("Odd cells", ("A", "B"), [("bell\x07 & tab\there",)]),
+        TableBlock("Odd cells", ("A", "B"), [("bell\x07\x00 & tab\there",), ("  two  spaces ", "<b>&amp;")]),
         TextBlock("form\x0cfeed <kept>")])
     content = replace(content, sections=[*content.sections[:4], odd, *content.sections[4:]])
     document = write(app, content, tmp_path / "odd.docx")
-    assert table_rows(captioned_tables(document)["Odd cells"][0])[1] == ["bell & tab here", ""]  # a short row padded
+    assert table_rows(captioned_tables(document)["Odd cells"][0])[1:] == [
+        ["bell & tab here", ""], ["  two  spaces ", "<b>&amp;"]]  # a short row padded, spaces kept, markup as text
     assert "formfeed <kept>" in [p.text for p in document.paragraphs]

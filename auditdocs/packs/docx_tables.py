@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from .docx_styles import TABLE_CODE, TABLE_GRID, TABLE_TEXT, TEXT_WIDTH
-from .docx_xml import append_to_body, escape, parse
+from .docx_xml import append_to_body, escape_many, parse
 
 HEADER_FILL = "D9E2F3"  # pale blue: the header row repeated at the top of every page
 SAMPLE_ROWS = 200  # rows read to size the columns: enough to see the usual lengths, cheap at any table length
@@ -47,18 +47,17 @@ def _t(safe: str) -> str:
     return f"<w:t>{safe}</w:t>"
 
 
-def _text(text: str) -> str:
-    """A run's content: its lines as w:t, joined by w:br."""
-    if not text:
+def _text(safe: str) -> str:
+    """A run's content from escaped text: its lines as w:t, joined by w:br."""
+    if not safe:
         return ""
-    safe = escape(text)
     if "\n" in safe:
         return "<w:br/>".join(_t(line) for line in safe.split("\n"))
     return _t(safe)
 
 
-def _cell(head: str, text: str, bold: bool) -> str:
-    body = _text(text)
+def _cell(head: str, safe: str, bold: bool) -> str:
+    body = _text(safe)
     if not body:
         return f"{head}</w:p></w:tc>"
     return f"{head}<w:r>{'<w:rPr><w:b/></w:rPr>' if bold else ''}{body}</w:r></w:p></w:tc>"
@@ -81,7 +80,7 @@ def table_xml(columns: Sequence[str], rows: Sequence[Sequence[str]], widths: Seq
               code_columns: Collection[int] = ()) -> str:
     """The w:tbl: fixed layout on the given widths, a bold shaded header row repeated on every page, then one row
     per input row (padded or cut to the columns), row n shaded fills[n] and bold when n is in bold_rows."""
-    fills = fills or {}
+    fills, bold = fills or {}, frozenset(bold_rows)
     count = len(columns)
     styles = [TABLE_CODE[1] if j in code_columns else TABLE_TEXT[1] for j in range(count)]
     grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
@@ -92,20 +91,19 @@ def table_xml(columns: Sequence[str], rows: Sequence[Sequence[str]], widths: Seq
              'w:noHBand="0" w:noVBand="1"/></w:tblPr>'
              f"<w:tblGrid>{grid}</w:tblGrid>"
              "<w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>",
-             *(_cell(head, text, True) for head, text in zip(header, columns, strict=True)),
+             *(_cell(head, text, True) for head, text in zip(header, escape_many(list(columns)), strict=True)),
              "</w:tr>"]
     plain = _heads(widths, styles, None, False)
     shaded = {fill: _heads(widths, styles, fill, False) for fill in sorted(set(fills.values()))}
     blank = ("",) * count
-    for n, row in enumerate(rows):
+    safe = escape_many([text for row in rows
+                        for text in (row if len(row) == count else (tuple(row[:count]) + blank[len(row):]))])
+    for n in range(len(rows)):
         fill = fills.get(n)
         heads = plain if fill is None else shaded[fill]
-        cells = row if len(row) == count else (tuple(row[:count]) + blank[len(row):])
+        cells = safe[n * count:(n + 1) * count]
         parts.append("<w:tr>")
-        if n in bold_rows:
-            parts.extend(_cell(head, text, True) for head, text in zip(heads, cells, strict=True))
-        else:
-            parts.extend(_cell(head, text, False) for head, text in zip(heads, cells, strict=True))
+        parts.extend(_cell(head, text, n in bold) for head, text in zip(heads, cells, strict=True))
         parts.append("</w:tr>")
     parts.append("</w:tbl>")
     return "".join(parts)
