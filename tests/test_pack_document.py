@@ -4,10 +4,13 @@ cells, the header and footer fields, both languages, and the same bytes for the 
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 import zipfile
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import docx
@@ -38,6 +41,7 @@ pytestmark = pytest.mark.sqlite_only  # no database is read: the .docx is a func
 WHEN = datetime(2026, 11, 30, 14, 5, 9, tzinfo=UTC)
 MANIFEST_SHA = "ab" * 32
 PACK_ID = "PK-7Q2M-XW4D"
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "pack_bench.py"
 DOC_COLUMNS = ("Code", "Title", "Version", "Effective", "Approved by", "SHA-256", "Status")
 NC_COLUMNS = ("Reference", "Status", "Detected", "Closed", "Effectiveness")
 
@@ -343,3 +347,30 @@ def test_text_an_xml_part_cannot_hold_is_dropped_not_fatal(app: Flask, tmp_path:
     assert table_rows(captioned_tables(document)["Odd cells"][0])[1:] == [
         ["bell & tab here", ""], ["  two  spaces ", "<b>&amp;"]]  # a short row padded, spaces kept, markup as text
     assert "formfeed <kept>" in [p.text for p in document.paragraphs]
+
+
+def _bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("pack_bench", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["pack_bench"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_benchmark_writes_a_whole_iso_9001_pack_and_its_baseline_the_same_rows(app: Flask, tmp_path: Path):
+    bench = _bench()
+    content = bench.sample_content(300, "en")
+    document = write(app, content, tmp_path / "bench.docx")
+    clause_headings = [text for style, text in headings(document) if style in ("Heading 2", "Heading 3", "Heading 4")]
+    assert clause_headings[:len(content.sections)] == [f"{s.number} {s.title}" for s in content.sections]
+    assert len(content.sections) == len(content.coverage) > 90
+    tables = captioned_tables(document)
+    assert len(table_rows(tables["Evidence files at the version cited"][0])) == 301
+    cited = sum(len(b.rows) for s in content.sections for b in s.blocks if isinstance(b, TableBlock))
+    written = sum(len(t.findall(qn("w:tr"))) - 1 for caption in ("Controlled documents", "Nonconformities and actions")
+                  for t in tables[caption])
+    assert written == cited
+    bench.write_baseline(content, tmp_path / "bare.docx")
+    bare = docx.Document(str(tmp_path / "bare.docx")).element.body.findall(qn("w:tbl"))
+    assert sum(len(t.findall(qn("w:tr"))) - 1 for t in bare) == cited + 300 + len(content.trail.rows)

@@ -11,29 +11,39 @@ from .docx_xml import append_to_body, escape_many, parse
 
 HEADER_FILL = "D9E2F3"  # pale blue: the header row repeated at the top of every page
 SAMPLE_ROWS = 200  # rows read to size the columns: enough to see the usual lengths, cheap at any table length
-CHAR = 105  # twips per character of 8-point bold Cambria (the template's body font), so short words never split
-PAD = 260  # twips of cell margins, left and right
+CHAR, HEADER_CHAR = 100, 110  # twips per character of 8-point Cambria, plain and bold, a little over the average
+PAD = 260  # twips of cell margins, left and right, and a little air
 LONGEST_WORD = 16  # characters: longer words (hashes, paths) may break rather than widen their column further
 LONGEST_LINE = 60  # characters: beyond this a column wraps rather than take the page
 
 
 def column_widths(columns: Sequence[str], rows: Sequence[Sequence[str]], total: int = TEXT_WIDTH) -> list[int]:
-    """Widths in twips summing to total: each column at least its longest word (so "Version" never becomes
-    "Versi/on"), the rest shared in proportion to how much more its longest line wants."""
+    """Widths in twips summing to total: each column at least its longest word (so "approved" never becomes
+    "approve/d"), then the room left goes first to the columns that need least to fit their longest line whole, and
+    what remains is shared equally by the ones that must wrap anyway."""
     least, wanted = [], []
     for j, header in enumerate(columns):
-        texts = [header] + [row[j] for row in rows[:SAMPLE_ROWS] if j < len(row)]
+        texts = [row[j] for row in rows[:SAMPLE_ROWS] if j < len(row)]
         word = max((len(w) for text in texts for w in text.split()), default=1)
-        line = max((len(li) for text in texts for li in text.split("\n")), default=1)
-        least.append(min(word, LONGEST_WORD) * CHAR + PAD)
+        line = max((len(li) for text in [header, *texts] for li in text.split("\n")), default=1)
+        header_word = max((len(w) for w in header.split()), default=1)
+        least.append(max(min(word, LONGEST_WORD) * CHAR, header_word * HEADER_CHAR) + PAD)
         wanted.append(max(min(line, LONGEST_LINE) * CHAR + PAD, least[-1]))
     if sum(least) >= total:
         widths = [total * w // sum(least) for w in least]
     elif sum(wanted) <= total:
         widths = [total * w // sum(wanted) for w in wanted]
     else:
-        spare, extra = total - sum(least), [w - m for w, m in zip(wanted, least, strict=True)]
-        widths = [m + spare * e // sum(extra) for m, e in zip(least, extra, strict=True)]
+        widths, spare = list(least), total - sum(least)
+        pending = sorted(range(len(columns)), key=lambda j: (wanted[j] - least[j], j))
+        while pending:
+            share, first = spare // len(pending), pending[0]
+            if wanted[first] - least[first] > share:
+                for j in pending:
+                    widths[j] += share
+                break
+            widths[first], spare = wanted[first], spare - (wanted[first] - least[first])
+            pending.pop(0)
     widths[-1] += total - sum(widths)
     return widths
 
