@@ -34,6 +34,8 @@ from auditdocs.packs.content import (
     TextBlock,
 )
 from auditdocs.packs.document import write_docx
+from auditdocs.packs.docx_styles import TEXT_WIDTH
+from auditdocs.packs.docx_tables import CHAR, PAD, column_widths
 from auditdocs.services.risk_heatmap import HeatCell, HeatMap
 
 pytestmark = pytest.mark.sqlite_only  # no database is read: the .docx is a function of the content alone
@@ -374,3 +376,16 @@ def test_the_benchmark_writes_a_whole_iso_9001_pack_and_its_baseline_the_same_ro
     bench.write_baseline(content, tmp_path / "bare.docx")
     bare = docx.Document(str(tmp_path / "bare.docx")).element.body.findall(qn("w:tbl"))
     assert sum(len(t.findall(qn("w:tr"))) - 1 for t in bare) == cited + 300 + len(content.trail.rows)
+
+
+def test_columns_fill_the_text_width_and_keep_short_words_whole():
+    row = ("PR-43-00000", "Control de balanzas y equipos de medición " * 2, "v2", "2026-03-01",
+           "Ana Quispe Mamani, 2026-02-27", "4567ceb13f37", "approved")
+    widths = column_widths(DOC_COLUMNS, [row])
+    assert sum(widths) == TEXT_WIDTH
+    assert widths[0] == 11 * CHAR + PAD and widths[6] == 8 * CHAR + PAD  # one line each, whole
+    assert 8 * CHAR + PAD < widths[1] < 60 * CHAR and 10 * CHAR + PAD < widths[4] < 29 * CHAR  # the long ones wrap
+    roomy = column_widths(("Code", "Status"), [("PR-43-00000", "approved")])
+    assert sum(roomy) == TEXT_WIDTH and roomy[0] > roomy[1]  # everything fits: widened in proportion
+    crowded = column_widths(tuple(f"C{n}" for n in range(30)), [tuple("x" * 30 for _n in range(30))])
+    assert sum(crowded) == TEXT_WIDTH and len(set(crowded[:-1])) == 1  # too many to keep whole: shared alike

@@ -20,7 +20,7 @@ ZIP_EPOCH = datetime(1980, 1, 1, tzinfo=UTC)  # the earliest time a zip entry ca
 APP_XML = (b"<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
            b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" '
            b'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
-           b"<Application>auditdocs</Application><DocSecurity>0</DocSecurity><LinksUpToDate>false</LinksUpToDate>"
+           b"<LinksUpToDate>false</LinksUpToDate><Application>auditdocs</Application><DocSecurity>0</DocSecurity>"
            b"</Properties>")
 
 
