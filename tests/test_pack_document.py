@@ -134,7 +134,7 @@ def cell_text(tc: Any) -> str:
     """A cell's text read from its XML: paragraphs and line breaks as newlines."""
     paragraphs = []
     for p in tc.iter(qn("w:p")):
-        paragraphs.append("".join(el.text or "" if el.tag == qn("w:t") else "\n"
+        paragraphs.append("".join((el.text or "") if el.tag == qn("w:t") else "\n"
                                   for el in p.iter(qn("w:t"), qn("w:br"))))
     return "\n".join(paragraphs)
 
