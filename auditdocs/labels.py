@@ -82,3 +82,8 @@ __all__ = [
     "STATUS_LABELS",
     "VERSION_STATUS_LABELS",
 ]
+# The audit programme's audit types and statuses: the programme pages, the trail's sentences and the Word packs.
+AUDIT_TYPE_LABELS = {"initial": _l("Initial certification"), "surveillance_1": _l("First surveillance"),
+                     "surveillance_2": _l("Second surveillance"), "recertification": _l("Recertification"),
+                     "internal": _l("Internal audit")}
+AUDIT_STATUS_LABELS = {"planned": _l("Planned"), "done": _l("Done"), "cancelled": _l("Cancelled")}

@@ -12,10 +12,10 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
+from ..labels import AUDIT_TYPE_LABELS
 from ..models import Standard
 from ..models.programme import INTEGRATED, Audit, Scope
 from ..timeutil import as_utc
-from ..web.programme_forms import AUDIT_TYPE_LABELS
 from .content import Cover
 from .places import Places
 from .spec import PackSpec

@@ -13,10 +13,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, exists, func, or_, select, true
 
 from ..extensions import db
+from ..labels import AUDIT_STATUS_LABELS
 from ..models import Audit, AuditSite
 from ..models.programme import audit_processes
 from ..services.exports import label
-from ..web.programme_forms import AUDIT_STATUS_LABELS
 from .content import TableBlock
 from .places import Places
 from .records_common import Names, Part, Row, day, words

@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..labels import (
+    AUDIT_TYPE_LABELS,
     CONFIDENTIALITY_LABELS,
     KIND_LABELS,
     LANGUAGE_LABELS,
@@ -38,7 +39,7 @@ from ..models.documents import EVER_APPROVED
 from ..models.programme import Audit
 from ..policy import AccessScope
 from .helpers import current_lang, fmt_date, fmt_datetime, fmt_size
-from .programme_forms import AUDIT_TYPE_LABELS, SCOPE_LABELS
+from .programme_forms import SCOPE_LABELS
 
 # action -> (group, name for the filter list, sentence). %(actor)s and %(object)s are filled with escaped markup.
 ACTIONS: dict[str, tuple[str, Any, Any]] = {
@@ -108,11 +109,15 @@ ACTIONS: dict[str, tuple[str, Any, Any]] = {
                                  _l("The stored file %(object)s matches its fingerprint again")),
     "store.gc": ("storage", _l("Unreferenced files quarantined"),
                  _l("%(actor)s moved unreferenced stored files to quarantine")),
+    "pack.queue": ("packs", _l("Word pack requested"), _l("%(actor)s asked for the Word pack %(object)s")),
+    "pack.build": ("packs", _l("Word pack built"), _l("%(actor)s built the Word pack %(object)s")),
+    "pack.fail": ("packs", _l("Word pack failed"), _l("Building the Word pack %(object)s for %(actor)s failed")),
+    "pack.download": ("packs", _l("Word pack downloaded"), _l("%(actor)s downloaded the Word pack %(object)s")),
 }
 GROUPS: dict[str, Any] = {
     "documents": _l("Documents and clauses"), "records": _l("Records"), "org": _l("Organisation"),
     "programme": _l("Certification"), "users": _l("Accounts and sign-in"), "security": _l("Refusals"),
-    "storage": _l("Stored files"),
+    "storage": _l("Stored files"), "packs": _l("Word packs"),
 }
 GENERIC = _l("%(actor)s: “%(action)s” on %(object)s")
 GENERIC_NO_OBJECT = _l("%(actor)s: “%(action)s”")
@@ -264,7 +269,9 @@ class _Batch:
         return {"document": self._document, "document_version": self._version, "user": self._user,
                 "site": self._site, "process": self._process, "audit": self._audit, "certificate": self._certificate,
                 "scope": self._scope, "clause": self._clause, "blob": lambda oid: _Obj(oid[:12] + "…"),
-                "login": lambda oid: _Obj(oid), "gift_threshold": lambda oid: _Obj(oid)}
+                "login": lambda oid: _Obj(oid), "gift_threshold": lambda oid: _Obj(oid),
+                "pack": lambda oid: _Obj(oid),  # a console build: its pack identifier
+                "pack_job": lambda oid: _Obj(_("request #%(id)s", id=oid))}
 
     def _document(self, code: str) -> _Obj:
         doc = self.docs.get(code)

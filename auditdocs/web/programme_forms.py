@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..extensions import db
+from ..labels import AUDIT_STATUS_LABELS, AUDIT_TYPE_LABELS
 from ..models import Certificate, Process, Site
 from ..models.org import PROCESS_CATEGORIES
 from ..models.programme import AUDIT_STAGES, AUDIT_STATUSES, AUDIT_TYPES, SCOPE_KEYS
@@ -30,11 +31,7 @@ from .helpers import current_lang
 
 SCOPE_LABELS = {"iso9001_2015": _l("ISO 9001:2015 (quality)"), "iso37001_2016": _l("ISO 37001:2016 (anti-bribery)"),
                 "integrated": _l("Integrated: ISO 9001 and ISO 37001")}
-AUDIT_TYPE_LABELS = {"initial": _l("Initial certification"), "surveillance_1": _l("First surveillance"),
-                     "surveillance_2": _l("Second surveillance"), "recertification": _l("Recertification"),
-                     "internal": _l("Internal audit")}
 STAGE_LABELS = {"single": _l("Single"), "stage_1": _l("Stage 1"), "stage_2": _l("Stage 2")}
-AUDIT_STATUS_LABELS = {"planned": _l("Planned"), "done": _l("Done"), "cancelled": _l("Cancelled")}
 LABELS = {"scope_labels": SCOPE_LABELS, "audit_type_labels": AUDIT_TYPE_LABELS, "stage_labels": STAGE_LABELS,
           "audit_status_labels": AUDIT_STATUS_LABELS}
 

@@ -10,12 +10,13 @@ from flask_babel import lazy_gettext as _l
 
 from ..db import write_transaction
 from ..extensions import db
+from ..labels import AUDIT_TYPE_LABELS
 from ..models import Audit
 from ..services import sampling
 from ..services.sampling import Proposal, SampleRefused
 from .helpers import current_lang
 from .params import int_or_none
-from .programme_forms import AUDIT_TYPE_LABELS, STAGE_LABELS
+from .programme_forms import STAGE_LABELS
 from .sampling_forms import SampleForm
 from .security import actor, require
 

@@ -13,13 +13,19 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from ...extensions import db
-from ...labels import ISHIKAWA_CATEGORY_LABELS, NC_GRADE_LABELS, NC_SOURCE_LABELS, ROOT_CAUSE_METHOD_LABELS
+from ...labels import (
+    AUDIT_TYPE_LABELS,
+    ISHIKAWA_CATEGORY_LABELS,
+    NC_GRADE_LABELS,
+    NC_SOURCE_LABELS,
+    ROOT_CAUSE_METHOD_LABELS,
+)
 from ...models import Audit, User
 from ...models.records import ISHIKAWA_CATEGORIES, NC_GRADES, NC_SOURCES, ROOT_CAUSE_METHODS
 from ...policy import AccessScope
 from ..documents.forms import ClauseField
 from ..forms import opts
-from ..programme_forms import AUDIT_TYPE_LABELS, process_choices, site_choices
+from ..programme_forms import process_choices, site_choices
 
 TEXT_MAX = 20000
 NONE = _l("— none —")

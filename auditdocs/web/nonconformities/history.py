@@ -16,6 +16,7 @@ from sqlalchemy import select, true
 from ...extensions import db
 from ...labels import (
     ACTION_STATUS_LABELS,
+    AUDIT_TYPE_LABELS,
     ISHIKAWA_CATEGORY_LABELS,
     NC_GRADE_LABELS,
     NC_SOURCE_LABELS,
@@ -28,7 +29,6 @@ from ...policy import current_scope
 from ...services import revisions
 from ..helpers import current_lang, fmt_date
 from ..params import plausible_date
-from ..programme_forms import AUDIT_TYPE_LABELS
 from .blueprint import bp, nc_or_404
 from .forms import AsOfForm
 
