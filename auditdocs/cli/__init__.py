@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import accounts, database, exporting, importing, indexing, org, programme, reminders, searching, store
+from . import (
+    accounts,
+    database,
+    exporting,
+    importing,
+    indexing,
+    org,
+    pack_worker,
+    programme,
+    reminders,
+    searching,
+    store,
+)
 
-AREAS = (database, accounts, store, importing, org, programme, exporting, reminders, indexing, searching)
+AREAS = (database, accounts, store, importing, org, programme, exporting, reminders, indexing, searching,
+         pack_worker)
 
 
 def register(app: Flask) -> None:
