@@ -12,13 +12,14 @@ from . import (
     indexing,
     org,
     pack_worker,
+    packs,
     programme,
     reminders,
     searching,
     store,
 )
 
-AREAS = (database, accounts, store, importing, org, programme, exporting, reminders, indexing, searching,
+AREAS = (database, accounts, store, importing, org, programme, exporting, reminders, indexing, searching, packs,
          pack_worker)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import force_locale
 
+from ..models import User
 from ..policy import CAPABILITIES, AccessScope
 from ..storage import BlobStore, hash_file
 from .content import Progress, no_progress
@@ -25,6 +26,11 @@ from .spec import PackSpec, pack_identifier
 # user_id 0 is no account (ids start at 1): it only makes the scope's conditions apply instead of seeing nothing.
 OPERATOR = AccessScope(user_id=0, capabilities=frozenset(CAPABILITIES))
 OPERATOR_NAME = "auditdocs (console)"
+
+
+def generated_by_of(user: User) -> str:
+    """The author line of a pack a person built: their name and e-mail, as the audit trail names them."""
+    return f"{user.name} <{user.email}>"
 
 
 @dataclass(frozen=True)
