@@ -335,8 +335,8 @@ def test_every_page_answers_without_a_server_error(app, client, login_as, make_u
             assert resp.status_code == 200, f"{role} GET {url} -> {resp.status_code}"
         if rule.endpoint in ("main.dashboard", "clauses.index", "clauses.detail", "main.healthz", "risks.index",
                              "risks.detail", "risks.history", "risks.exercises", "risks.exercise", "risks.matrix",
-                             "risks.heatmap", "search.index", "search.search_json"):  # every role reads the risks pages
-            # (auditors: approved risks) and searches
+                             "risks.heatmap", "search.index", "search.search_json", "packs.index"):  # every role reads
+            # the risks pages (auditors: approved risks), searches and builds Word packs
             assert resp.status_code == 200, f"{role} GET {url} -> {resp.status_code}"
 
 

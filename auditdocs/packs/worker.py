@@ -26,7 +26,7 @@ from ..models import PackJob
 from ..policy import AccessScope
 from ..services import ServiceError, pack_jobs
 from ..timeutil import utcnow
-from .build import PackResult, build_pack
+from .build import PackResult, build_pack, generated_by_of
 from .spec import PackSpec
 
 logger = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def run_job(job: PackJob, *, heartbeat_every: float = pack_jobs.HEARTBEAT_SECOND
         if out_dir.exists() and any(not p.name.startswith(".") for p in out_dir.iterdir()):
             raise RuntimeError(f"{out_dir} already holds a pack: refusing to overwrite it")
         with _heartbeat(app, job_id, heartbeat_every):
-            result: PackResult = build_pack(spec, AccessScope.of(user), generated_by=pack_jobs.display_name(user),
+            result: PackResult = build_pack(spec, AccessScope.of(user), generated_by=generated_by_of(user),
                                             generated_at=generated_at, out_dir=out_dir,
                                             progress=pack_jobs.Throttled(job_id))
         db.session.rollback()  # end the build's long read before writing

@@ -47,11 +47,6 @@ def packs_dir() -> Path:
     return Path(current_app.config["PACKS_DIR"])
 
 
-def display_name(user: User) -> str:
-    """How a pack names the person who built it: "Name (email)", as the audit log's filter shows people."""
-    return f"{user.name} ({user.email})"
-
-
 def queue(spec: PackSpec, user: User) -> PackJob:
     """Add a queued job in the caller's transaction, audited as "pack.queue"."""
     job = PackJob(spec=spec.to_json(), status="queued", created_by_id=user.id, created_at=utcnow())

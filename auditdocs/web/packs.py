@@ -137,7 +137,7 @@ def _queue(form: PackForm) -> ResponseReturnValue:
         return _render(form), 400
     try:
         with write_transaction():
-            spec = resolve(form.standards.data or [], clauses=form.clause_numbers(), audit_id=form.audit_id(),
+            spec = resolve(form.standard_codes(), clauses=form.clause_numbers(), audit_id=form.audit_id(),
                            sites=form.site_codes(), date_from=form.date_from.data, date_to=form.date_to.data,
                            lang=form.lang.data or current_lang(), bundle=bool(form.bundle.data))
             job_id = pack_jobs.queue(spec, actor()).id

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..extensions import db
@@ -63,19 +63,23 @@ class PackForm(FlaskForm):
 
     def validate_date_from(self, field: DateField) -> None:
         if not plausible_date(field.data):
-            raise ValueError(str(_l("Enter a date between 1990 and 2100.")))
+            raise ValidationError(str(_l("Enter a date between 1990 and 2100.")))
 
     def validate_date_to(self, field: DateField) -> None:
         if not plausible_date(field.data):
-            raise ValueError(str(_l("Enter a date between 1990 and 2100.")))
+            raise ValidationError(str(_l("Enter a date between 1990 and 2100.")))
 
     def validate_audit(self, field: SelectField) -> None:
         if field.data and int_or_none(field.data) is None:
-            raise ValueError(str(_l("Choose an audit from the list.")))
+            raise ValidationError(str(_l("Choose an audit from the list.")))
 
     def audit_id(self) -> int | None:
         """The chosen audit's id, or None."""
         return int_or_none(self.audit.data)
+
+    def standard_codes(self) -> list[str]:
+        """The standards ticked (an empty value is none)."""
+        return [str(c) for c in self.standards.data or [] if str(c).strip()]
 
     def clause_numbers(self) -> list[str]:
         """The clause numbers typed, in the order given."""
