@@ -38,7 +38,7 @@
     box.setAttribute("data-state", data.status);
     const finished = data.status === "done" || data.status === "failed";
     if (bar) {
-      bar.hidden = finished;
+      bar.hidden = data.status === "failed";
     }
     if (refresh) {
       refresh.hidden = finished;
