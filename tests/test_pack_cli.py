@@ -4,6 +4,7 @@ audited, and `auditdocs verify-pack` catches a bundle that was altered (issue 14
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +31,12 @@ def _pack(runner, out: Path, *args: str, env: dict[str, str] | None = None):  # 
     return runner.invoke(args=["pack", *args, "--out", str(out)], env=env)
 
 
+def _pack_id(output: str) -> str:
+    found = re.search(r"^Pack (PK-[0-9A-F]{12}) written", output, re.M)
+    assert found, output
+    return found[1]
+
+
 def _names(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir())
 
@@ -40,10 +47,10 @@ def test_same_inputs_and_generation_time_give_the_same_bytes(demo, tmp_path: Pat
     first, second = _pack(demo, tmp_path / "a.zip", *args), _pack(demo, tmp_path / "b.zip", *args)
     assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
     assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
-    pack_id = first.output.split()[1]
-    assert pack_id.startswith("PK-") and pack_id == second.output.split()[1]
+    pack_id = _pack_id(first.output)
+    assert pack_id == _pack_id(second.output)
     later = _pack(demo, tmp_path / "d.zip", *args[:-1], "2026-11-30T15:00:01Z")
-    assert later.exit_code == 0 and later.output.split()[1] != pack_id
+    assert later.exit_code == 0 and _pack_id(later.output) != pack_id
     assert (tmp_path / "d.zip").read_bytes() != (tmp_path / "a.zip").read_bytes()
 
 
@@ -88,7 +95,7 @@ def test_an_existing_file_is_never_written_over_and_the_extension_must_fit(demo,
 def test_a_build_is_audited_with_its_hashes(demo, app, tmp_path: Path) -> None:
     result = _pack(demo, tmp_path / "p.docx", "--standard", NINE, "--clause", "8.5", "--generated-at", AT)
     assert result.exit_code == 0, result.output
-    pack_id = result.output.split()[1]
+    pack_id = _pack_id(result.output)
     with app.app_context():
         event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "pack.build")).one()
         assert event.object_id == pack_id and event.actor_label == "auditdocs (console)"

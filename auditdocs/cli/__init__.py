@@ -17,10 +17,11 @@ from . import (
     reminders,
     searching,
     store,
+    verifying,
 )
 
 AREAS = (database, accounts, store, importing, org, programme, exporting, reminders, indexing, searching, packs,
-         pack_worker)
+         verifying, pack_worker)
 
 
 def register(app: Flask) -> None:

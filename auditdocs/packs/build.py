@@ -19,6 +19,7 @@ from flask_babel import force_locale
 from ..models import User
 from ..policy import CAPABILITIES, AccessScope
 from ..storage import BlobStore, hash_file
+from . import bundle, document, load, manifest
 from .content import Progress, no_progress
 from .spec import PackSpec, pack_identifier
 
@@ -62,8 +63,6 @@ def _store() -> BlobStore:
 def build_pack(spec: PackSpec, scope: AccessScope, *, generated_by: str, generated_at: datetime, out_dir: Path,
                progress: Progress = no_progress) -> PackResult:
     """Build the pack into out_dir (the .docx, or the .zip bundle holding it); nothing half-written is left there."""
-    from . import bundle, document, load, manifest  # the builder's parts; imported late to keep start-up light
-
     pack_id = pack_identifier(spec, generated_at, generated_by)
     stem = file_stem(spec, pack_id)
     out_dir.mkdir(parents=True, exist_ok=True)
