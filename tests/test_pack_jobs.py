@@ -403,13 +403,13 @@ def test_a_built_pack_is_downloaded_as_an_audited_attachment(app, client, login_
     status = client.get(f"/packs/{job_id}/status").get_json()
     assert status["status"] == "done" and status["percent"] == 100
     assert status["download_url"] == f"/packs/{job_id}/download"
-    resp = client.get(status["download_url"])
-    assert resp.status_code == 200
-    assert resp.mimetype == DOCX_MIME
-    assert resp.headers["Content-Disposition"].startswith("attachment;")
-    assert row["file_name"] in resp.headers["Content-Disposition"]
-    assert resp.headers["X-Content-Type-Options"] == "nosniff"
-    data = resp.get_data()
+    with client.get(status["download_url"]) as resp:
+        assert resp.status_code == 200
+        assert resp.mimetype == DOCX_MIME
+        assert resp.headers["Content-Disposition"].startswith("attachment;")
+        assert row["file_name"] in resp.headers["Content-Disposition"]
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+        data = resp.get_data()
     assert hashlib.sha256(data).hexdigest() == row["file_sha256"] == row["docx_sha256"]
     word = WordDocument(io.BytesIO(data))
     assert any(row["pack_id"] in p.text for p in word.paragraphs) or any(
@@ -429,10 +429,11 @@ def test_a_bundle_is_served_as_a_zip(app, client, login_as):
     job_id = _queue_http(client, bundle="y", lang="en")
     ended = worker.run_once(app, "w")
     assert ended is not None and ended.status == "done", ended and ended.error
-    resp = client.get(f"/packs/{job_id}/download")
-    assert resp.status_code == 200 and resp.mimetype == "application/zip"
-    assert resp.headers["Content-Disposition"].startswith("attachment;")
-    with zipfile.ZipFile(io.BytesIO(resp.get_data())) as bundle:
+    with client.get(f"/packs/{job_id}/download") as resp:
+        assert resp.status_code == 200 and resp.mimetype == "application/zip"
+        assert resp.headers["Content-Disposition"].startswith("attachment;")
+        data = resp.get_data()
+    with zipfile.ZipFile(io.BytesIO(data)) as bundle:
         names = bundle.namelist()
     assert "manifest.json" in names and "evidence-manifest.csv" in names
     assert any(n.endswith(".docx") for n in names)
