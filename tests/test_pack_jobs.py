@@ -17,13 +17,13 @@ import pytest
 from docx import Document as WordDocument
 from flask import Flask
 from sqlalchemy import func, select, update
-from support import PASSWORD, CSRFClient
+from support import PASSWORD, CSRFClient, browser, pdf, seed_document, today_of, twin_app, write
 
 import config
 from auditdocs import create_app
 from auditdocs.db import write_transaction
 from auditdocs.extensions import db
-from auditdocs.models import AuditEvent, PackJob, User
+from auditdocs.models import AuditEvent, Clause, PackJob, Standard, User
 from auditdocs.packs import worker
 from auditdocs.packs.spec import resolve
 from auditdocs.services import pack_jobs
@@ -437,3 +437,84 @@ def test_a_bundle_is_served_as_a_zip(app, client, login_as):
         names = bundle.namelist()
     assert "manifest.json" in names and "evidence-manifest.csv" in names
     assert any(n.endswith(".docx") for n in names)
+
+
+def _docx_text(data: bytes) -> str:
+    word = WordDocument(io.BytesIO(data))
+    parts = [p.text for p in word.paragraphs]
+    parts += [cell.text for table in word.tables for row in table.rows for cell in row.cells]
+    return "\n".join(parts)
+
+
+def test_each_pack_holds_what_the_person_who_asked_may_see(app, client, login_as, make_user, tmp_path):
+    """The worker builds with the scope of the job's creator: an auditor's pack leaves out a restricted document
+    that its owner's pack lists."""
+    owner = make_user("quality_officer")
+    approver = make_user("quality_officer")
+    with app.app_context():
+        clause_id = db.session.scalar(select(Clause.id).join(Standard).where(Standard.code == "ISO 9001:2015",
+                                                                              Clause.number == "4.4"))
+        db.session.remove()
+    for code, confidentiality in (("PR-OPEN-001", "normal"), ("PR-REST-001", "restricted")):
+        seed_document(app, owner.id, write(tmp_path / f"{code}.pdf", pdf(code)), code=code,
+                      approver_id=approver.id, clauses=[clause_id], confidentiality=confidentiality)
+    today = today_of(app).isoformat()
+    texts = {}
+    for who in (owner, make_user("auditor")):
+        signed_in = browser(app, who)
+        job_id = _queue_http(signed_in, clauses="4.4", date_from="", date_to=today)
+        ended = worker.run_once(app, "w")
+        assert ended is not None and ended.id == job_id and ended.status == "done", ended and ended.error
+        with signed_in.get(f"/packs/{job_id}/download") as resp:
+            assert resp.status_code == 200
+            texts[who.role] = _docx_text(resp.get_data())
+    assert "PR-OPEN-001" in texts["quality_officer"] and "PR-REST-001" in texts["quality_officer"]
+    assert "PR-OPEN-001" in texts["auditor"] and "PR-REST-001" not in texts["auditor"]
+
+
+def test_the_worker_command_builds_what_is_queued(app, client, login_as, runner):
+    login_as("quality_officer")
+    job_id = _queue_http(client)
+    result = runner.invoke(args=["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    row = _row(app, job_id)
+    assert row["status"] == "done", row["error"]
+    assert f"Pack job {job_id}: {row['file_name']}" in result.output
+    assert "Built 1 pack job(s)." in result.output
+
+
+def test_a_pack_whose_file_went_missing_says_so(app, client, login_as):
+    login_as("quality_officer")
+    job_id = _queue_http(client)
+    assert worker.run_once(app, "w") is not None
+    row = _row(app, job_id)
+    moved = Path(app.config["PACKS_DIR"]) / row["file_path"]
+    moved.rename(moved.with_suffix(".moved"))
+    resp = client.get(f"/packs/{job_id}/download")
+    assert resp.status_code == 410
+    assert "no longer where it was built" in resp.get_data(as_text=True)
+    assert _events(app, "pack.download") == []
+
+
+def test_admins_download_others_packs_and_the_download_names_them(app, client, login_as, make_user):
+    owner = make_user("compliance_officer")
+    job_id = _queue_direct(app, owner.id)
+    assert worker.run_once(app, "w") is not None
+    admin = login_as("admin")
+    with client.get(f"/packs/{job_id}/download") as resp:
+        assert resp.status_code == 200
+        assert resp.headers["Content-Disposition"].startswith("attachment;")
+    assert [(e.object_id, e.actor_id) for e in _events(app, "pack.download")] == [(str(job_id), admin.id)]
+
+
+def test_the_worker_thread_setting(app):
+    assert worker.worker_of(app) is None  # tests turn it off
+    threaded = twin_app(app, PACK_WORKER="thread")
+    try:
+        assert isinstance(worker.worker_of(threaded), worker.Worker)
+    finally:
+        with threaded.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    with pytest.raises(ValueError, match="AUDITDOCS_PACK_WORKER"):
+        twin_app(app, PACK_WORKER="celery")
