@@ -36,8 +36,12 @@ LISTED = 100  # past packs shown on the page, newest first
 MIMETYPES = {".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
              ".zip": "application/zip"}
 STATUS_LABELS = {"queued": _l("Queued"), "running": _l("Being built"), "done": _l("Ready"), "failed": _l("Failed")}
-STAGE_LABELS = {"queued": _l("starting"), "loading": _l("reading the records"), "clauses": _l("writing the clauses"),
-                "evidence": _l("adding the evidence files"), "saving": _l("saving"), "done": _l("done")}
+STAGE_LABELS = {"queued": _l("starting"), "loading": _l("reading the records"), "writing": _l("writing the clauses"),
+                "saving": _l("saving"), "evidence": _l("adding the evidence files"), "done": _l("done")}
+# The builder counts each stage from 0 to its own total; the bar shows the whole build, so each stage fills its band
+# of it (in percent), in the order the stages run. A bundle spends most of its time streaming the evidence.
+BANDS = {False: {"loading": (0, 40), "writing": (40, 95), "saving": (95, 100)},
+         True: {"loading": (0, 25), "writing": (25, 55), "saving": (55, 60), "evidence": (60, 100)}}
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,9 @@ class JobView:
         if self.job.status == "done":
             return 100
         total, done = self.job.progress_total or 0, self.job.progress_done or 0
-        return min(100, done * 100 // total) if total > 0 else 0
+        start, end = BANDS[self.bundle].get(self.job.stage or "", (0, 100))
+        part = min(done, total) / total if total > 0 else 0.0
+        return min(99, int(start + (end - start) * part))  # 100 only once the file is recorded
 
     @property
     def status_label(self) -> str:
