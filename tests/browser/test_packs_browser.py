@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -95,3 +96,34 @@ def test_a_pack_is_queued_watched_and_downloaded(app, page, live_server, make_us
     expect(row).to_contain_text(pack_id)
     expect(row).to_contain_text(sha[:12])
     expect(row.get_by_role("link", name="Descargar")).to_be_visible()
+
+    # A bundle of the other standard: the list itself moves its row on to the download link.
+    page.get_by_label("ISO 37001:2016", exact=False).check()
+    page.get_by_label("Paquete de evidencias", exact=False).check()
+    submit(page, "queue-pack")
+    expect(page.get_by_test_id("pack-state")).to_contain_text("En cola")
+    page.goto(f"{live_server}/packs")
+    rows = page.locator("[data-testid^=pack-row-]")
+    expect(rows).to_have_count(2)
+    newest = rows.first
+    expect(newest.locator("[data-pack-row-label]")).to_have_text("En cola")
+    page.evaluate("window.__samePage = true")
+    pack_worker = worker.Worker(app)
+    app.extensions[worker.KEY] = pack_worker
+    pack_worker.ensure_started()
+    try:
+        expect(newest.locator("[data-pack-row]")).to_have_attribute("data-state", re.compile("^(done|failed)$"),
+                                                                    timeout=BUILD_TIMEOUT_MS)
+    finally:
+        pack_worker.stop()
+    assert newest.locator("[data-pack-row]").get_attribute("data-state") == "done"
+    assert page.evaluate("window.__samePage === true")
+    with page.expect_download() as info:
+        newest.get_by_role("link", name="Descargar").click()
+    bundle = info.value
+    assert bundle.suggested_filename.endswith(".zip")
+    zipped = tmp_path / bundle.suggested_filename
+    bundle.save_as(zipped)
+    with zipfile.ZipFile(zipped) as archive:
+        assert archive.testzip() is None
+        assert any(name.endswith(".docx") for name in archive.namelist())
