@@ -107,6 +107,7 @@ def test_queue_through_the_form_then_the_page_and_status_read_the_row(app, clien
 
     listing = client.get("/packs").get_data(as_text=True)
     assert f'data-testid="pack-row-{job_id}"' in listing
+    assert "Only the latest" not in listing  # one pack: nothing left out
 
 
 def test_the_language_defaults_to_the_page_language(app, client, login_as):

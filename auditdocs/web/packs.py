@@ -159,7 +159,7 @@ def _render(form: PackForm, refusal: str | None = None) -> str:
     jobs = list(db.session.scalars(pack_jobs.visible_jobs(actor(), everyone=everyone).limit(LISTED + 1)))
     audits = _audit_labels(jobs[:LISTED])
     return render_template("packs/index.html", form=form, refusal=refusal, everyone=everyone,
-                           jobs=[_view(j, audits) for j in jobs[:LISTED]], more=len(jobs) > LISTED)
+                           jobs=[_view(j, audits) for j in jobs[:LISTED]], truncated=len(jobs) > LISTED)
 
 
 @bp.route("/packs/<int:job_id>")
