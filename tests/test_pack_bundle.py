@@ -357,3 +357,14 @@ def test_verify_names_every_problem_at_once(build, tmp_path):
     assert [c.path for c in report.changed] == [victims[1]]
     assert report.unexpected == ["notes.txt"]
     assert report.checked == 2 + len(BLOBS)
+
+
+def test_deflated_evidence_round_trips_too(build):
+    path = build(evidence_compression=zipfile.ZIP_DEFLATED)
+    with zipfile.ZipFile(path) as zf:
+        assert {i.compress_type for i in zf.infolist() if i.filename.startswith("evidence/")} == {zipfile.ZIP_DEFLATED}
+    assert verify_bundle(path).ok
+    with zipfile.ZipFile(build("stored.zip")) as zf:  # the default: evidence stored, the small text files deflated
+        kinds = {i.filename: i.compress_type for i in zf.infolist()}
+    assert {kinds[p] for p in BLOBS} == {zipfile.ZIP_STORED}
+    assert kinds["README.txt"] == kinds["manifest.json"] == zipfile.ZIP_DEFLATED

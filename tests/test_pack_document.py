@@ -4,10 +4,13 @@ cells, the header and footer fields, both languages, and the same bytes for the 
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 import zipfile
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import docx
@@ -31,6 +34,8 @@ from auditdocs.packs.content import (
     TextBlock,
 )
 from auditdocs.packs.document import write_docx
+from auditdocs.packs.docx_styles import TEXT_WIDTH
+from auditdocs.packs.docx_tables import CHAR, PAD, column_widths
 from auditdocs.services.risk_heatmap import HeatCell, HeatMap
 
 pytestmark = pytest.mark.sqlite_only  # no database is read: the .docx is a function of the content alone
@@ -38,6 +43,7 @@ pytestmark = pytest.mark.sqlite_only  # no database is read: the .docx is a func
 WHEN = datetime(2026, 11, 30, 14, 5, 9, tzinfo=UTC)
 MANIFEST_SHA = "ab" * 32
 PACK_ID = "PK-7Q2M-XW4D"
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "pack_bench.py"
 DOC_COLUMNS = ("Code", "Title", "Version", "Effective", "Approved by", "SHA-256", "Status")
 NC_COLUMNS = ("Reference", "Status", "Detected", "Closed", "Effectiveness")
 
@@ -128,7 +134,7 @@ def cell_text(tc: Any) -> str:
     """A cell's text read from its XML: paragraphs and line breaks as newlines."""
     paragraphs = []
     for p in tc.iter(qn("w:p")):
-        paragraphs.append("".join(el.text or "" if el.tag == qn("w:t") else "\n"
+        paragraphs.append("".join((el.text or "") if el.tag == qn("w:t") else "\n"
                                   for el in p.iter(qn("w:t"), qn("w:br"))))
     return "\n".join(paragraphs)
 
@@ -336,9 +342,50 @@ def test_a_two_thousand_row_table_is_written_whole_and_progress_is_told(app: Fla
 def test_text_an_xml_part_cannot_hold_is_dropped_not_fatal(app: Flask, tmp_path: Path):
     content = make_content()
     odd = ClauseSection("ISO 9001:2015", "9.2", "Internal audit", 2, 1, [
-        TableBlock("Odd cells", ("A", "B"), [("bell\x07 & tab\there",)]),
+        TableBlock("Odd cells", ("A", "B"), [("bell\x07\x00 & tab\there",), ("  two  spaces ", "<b>&amp;")]),
         TextBlock("form\x0cfeed <kept>")])
     content = replace(content, sections=[*content.sections[:4], odd, *content.sections[4:]])
     document = write(app, content, tmp_path / "odd.docx")
-    assert table_rows(captioned_tables(document)["Odd cells"][0])[1] == ["bell & tab here", ""]  # a short row padded
+    assert table_rows(captioned_tables(document)["Odd cells"][0])[1:] == [
+        ["bell & tab here", ""], ["  two  spaces ", "<b>&amp;"]]  # a short row padded, spaces kept, markup as text
     assert "formfeed <kept>" in [p.text for p in document.paragraphs]
+
+
+def _bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("pack_bench", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["pack_bench"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_benchmark_writes_a_whole_iso_9001_pack_and_its_baseline_the_same_rows(app: Flask, tmp_path: Path):
+    bench = _bench()
+    content = bench.sample_content(300, "en")
+    document = write(app, content, tmp_path / "bench.docx")
+    clause_headings = [text for style, text in headings(document) if style in ("Heading 2", "Heading 3", "Heading 4")]
+    assert clause_headings[:len(content.sections)] == [f"{s.number} {s.title}" for s in content.sections]
+    assert len(content.sections) == len(content.coverage) > 90
+    tables = captioned_tables(document)
+    assert len(table_rows(tables["Evidence files at the version cited"][0])) == 301
+    cited = sum(len(b.rows) for s in content.sections for b in s.blocks if isinstance(b, TableBlock))
+    written = sum(len(t.findall(qn("w:tr"))) - 1 for caption in ("Controlled documents", "Nonconformities and actions")
+                  for t in tables[caption])
+    assert written == cited
+    bench.write_baseline(content, tmp_path / "bare.docx")
+    bare = docx.Document(str(tmp_path / "bare.docx")).element.body.findall(qn("w:tbl"))
+    assert sum(len(t.findall(qn("w:tr"))) - 1 for t in bare) == cited + 300 + len(content.trail.rows)
+
+
+def test_columns_fill_the_text_width_and_keep_short_words_whole():
+    row = ("PR-43-00000", "Control de balanzas y equipos de medición " * 2, "v2", "2026-03-01",
+           "Ana Quispe Mamani, 2026-02-27", "4567ceb13f37", "approved")
+    widths = column_widths(DOC_COLUMNS, [row])
+    assert sum(widths) == TEXT_WIDTH
+    assert widths[0] == 11 * CHAR + PAD and widths[6] == 8 * CHAR + PAD  # one line each, whole
+    assert 8 * CHAR + PAD < widths[1] < 60 * CHAR and 10 * CHAR + PAD < widths[4] < 29 * CHAR  # the long ones wrap
+    roomy = column_widths(("Code", "Status"), [("PR-43-00000", "approved")])
+    assert sum(roomy) == TEXT_WIDTH and roomy[0] > roomy[1]  # everything fits: widened in proportion
+    crowded = column_widths(tuple(f"C{n}" for n in range(30)), [tuple("x" * 30 for _n in range(30))])
+    assert sum(crowded) == TEXT_WIDTH and len(set(crowded[:-1])) == 1  # too many to keep whole: shared alike

@@ -316,7 +316,7 @@ def test_due_diligence_files_worked_on_in_the_period_and_gifts_given_or_received
     dd = found.tables((ISO_37001, "8.2"))[0]
     assert dd.columns == ("Reference", "Subject", "Category", "Site", "Risk level", "Opened on", "Status",
                           "Decision", "Decided on")
-    assert dd.rows[0][1:] == ("Transportes Illimani SRL", "Supplier", "Whole organisation", "Medium", "2026-02-01",
+    assert dd.rows[0][1:] == ("Transportes Illimani SRL", "Supplier", "", "Medium", "2026-02-01",
                               "Decided", "Proceed", "2026-03-15")
     assert dd.rows[1][5:8] == ("2026-04-10", "In progress", "Not decided yet")
     opened = {row[0]: row[5] for row in dd.rows}

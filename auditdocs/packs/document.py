@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import docx
+from docx.shared import Pt
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -28,7 +29,7 @@ from .content import (
 from .docx_cover import add_cover, add_coverage, iso_utc
 from .docx_fields import add_toc, header_and_footer
 from .docx_save import save, set_properties
-from .docx_styles import CAPTION, prepare
+from .docx_styles import CAPTION, heading, paragraph, prepare
 from .docx_tables import add_table
 from .docx_xml import clean
 from .heatmap import add_heatmap_table
@@ -43,23 +44,23 @@ def clause_heading_level(level: int) -> int:
 
 def part_heading(document: Any, text: str) -> None:
     """A part of the pack (coverage, one standard's clauses, annexes): Heading 1 on a new page."""
-    document.add_heading(text, level=1).paragraph_format.page_break_before = True
+    heading(document, text, 1).paragraph_format.page_break_before = True
 
 
 def _caption(document: Any, text: str) -> None:
     """The table's caption, kept on the same page as the table's first rows."""
-    paragraph = document.add_paragraph(clean(text), style=CAPTION)
-    paragraph.paragraph_format.keep_with_next = True
+    caption = paragraph(document, text, CAPTION)
+    caption.paragraph_format.keep_with_next = True
+    caption.paragraph_format.space_before = Pt(8)
 
 
-def add_table_block(document: Any, block: TableBlock, *, code_columns: tuple[int, ...] = (),
-                    weights: tuple[int, ...] | None = None) -> None:
+def add_table_block(document: Any, block: TableBlock, *, code_columns: tuple[int, ...] = ()) -> None:
     """Caption and table; a table with no rows is said in words instead of drawn empty."""
     _caption(document, block.caption)
     if not block.rows:
         document.add_paragraph().add_run(_("No entries.")).italic = True
         return
-    add_table(document, block.columns, block.rows, weights=weights, code_columns=code_columns)
+    add_table(document, block.columns, block.rows, code_columns=code_columns)
 
 
 def add_block(document: Any, block: Block, lang: str) -> None:
@@ -76,7 +77,7 @@ def add_block(document: Any, block: Block, lang: str) -> None:
 
 def add_section(document: Any, section: ClauseSection, lang: str) -> None:
     """The clause's heading, "number title" (never the standard's text), then its blocks in order."""
-    document.add_heading(clean(f"{section.number} {section.title}"), level=clause_heading_level(section.level))
+    heading(document, f"{section.number} {section.title}", clause_heading_level(section.level))
     for block in section.blocks:
         add_block(document, block, lang)
 
@@ -88,20 +89,20 @@ def _evidence_rows(evidence: list[EvidenceFile]) -> list[tuple[str, ...]]:
 def add_annexes(document: Any, content: PackContent, manifest_sha256: str) -> None:
     """The evidence manifest, the audit-trail excerpt with the chain head, and the cross-map of an integrated pack."""
     part_heading(document, _("Annexes"))
-    document.add_heading(_("Evidence manifest"), level=2)
+    heading(document, _("Evidence manifest"), 2)
     document.add_paragraph(_("Each file below is in the bundle at the path shown. evidence-manifest.csv lists the "
                              "same files; its SHA-256 is %(sha)s.", sha=manifest_sha256))
     manifest = TableBlock(caption=_("Evidence files at the version cited"),
                           columns=(_("File"), _("Document"), _("Version"), _("Size (bytes)"), _("SHA-256")),
                           rows=_evidence_rows(content.evidence))
-    add_table_block(document, manifest, code_columns=(4,), weights=(30, 22, 7, 9, 32))
-    document.add_heading(_("Audit-trail excerpt"), level=2)
+    add_table_block(document, manifest, code_columns=(4,))
+    heading(document, _("Audit-trail excerpt"), 2)
     add_table_block(document, content.trail)
     paragraph = document.add_paragraph()
     paragraph.add_run(_("Head of the audit chain when the pack was built: ")).bold = True
     paragraph.add_run(clean(content.trail_head))
     if content.crossmap is not None:
-        document.add_heading(_("Cross-map between the standards"), level=2)
+        heading(document, _("Cross-map between the standards"), 2)
         add_table_block(document, content.crossmap)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from .content import COVERED, GAP, NOT_APPLICABLE, NOT_ASKED, Cover, CoverageRow
+from .docx_styles import LIST_BULLET, SUBTITLE, heading, paragraph
 from .docx_tables import add_table
 from .docx_xml import clean
 
@@ -35,13 +36,13 @@ def _list(document: Any, label: str, values: list[str], empty: str) -> None:
         return
     document.add_paragraph().add_run(f"{label}:").bold = True
     for value in values:
-        document.add_paragraph(clean(value), style="List Bullet")
+        paragraph(document, value, LIST_BULLET)
 
 
 def add_cover(document: Any, cover: Cover, manifest_sha256: str) -> None:
     """Title, organisation, then the facts an auditor checks the pack against, ending with the manifest's hash."""
-    document.add_heading(_("Audit evidence pack"), level=0)
-    document.add_paragraph(clean(cover.organisation), style="Subtitle")
+    heading(document, _("Audit evidence pack"), 0)
+    paragraph(document, cover.organisation, SUBTITLE)
     _list(document, _("Standards"), cover.standards, "")
     _list(document, _("Certification scope"), cover.scope, _("Not recorded"))
     _list(document, _("Sites"), cover.sites, _("The whole organisation"))
@@ -71,7 +72,7 @@ def state_text(row: CoverageRow) -> str:
 
 def add_coverage(document: Any, coverage: list[CoverageRow]) -> None:
     """Every clause with its evidence count and state, gaps shaded and in bold, then the totals."""
-    document.add_heading(_("Coverage summary"), level=1).paragraph_format.page_break_before = True
+    heading(document, _("Coverage summary"), 1).paragraph_format.page_break_before = True
     document.add_paragraph(_("Every clause in this pack with the number of evidence items for the period. A gap is "
                              "an applicable clause that requires documented information, or one this system keeps "
                              "a register for, with no evidence in the period."))
@@ -84,4 +85,4 @@ def add_coverage(document: Any, coverage: list[CoverageRow]) -> None:
     fills = {n: GAP_FILL for n, row in enumerate(coverage) if row.state == GAP}
     fills.update({n: NOT_APPLICABLE_FILL for n, row in enumerate(coverage) if row.state == NOT_APPLICABLE})
     gaps = frozenset(n for n, row in enumerate(coverage) if row.state == GAP)
-    add_table(document, columns, rows, weights=(14, 8, 40, 8, 30), fills=fills, bold_rows=gaps)
+    add_table(document, columns, rows, fills=fills, bold_rows=gaps)

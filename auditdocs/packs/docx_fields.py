@@ -8,6 +8,7 @@ from typing import Any
 from docx.oxml.ns import qn
 from flask_babel import gettext as _
 
+from .docx_styles import TOC_HEADING, paragraph
 from .docx_xml import append_to_body, field_runs, parse, run_xml
 
 TOC_INSTRUCTION = r'TOC \o "1-4" \h \z \u'  # heading levels 1-4, as hyperlinks, no page numbers on the web view
@@ -27,7 +28,7 @@ _AFTER_UPDATE_FIELDS = frozenset(
 
 def add_toc(document: Any) -> None:
     """The "Contents" title and a TOC field whose shown text asks for an update until Word fills it on open."""
-    title = document.add_paragraph(_("Contents"), style="TOC Heading")
+    title = paragraph(document, _("Contents"), TOC_HEADING)
     title.paragraph_format.page_break_before = True
     placeholder = _("Right-click to update the table of contents.")
     append_to_body(document, parse(f"<w:p>{field_runs(TOC_INSTRUCTION, placeholder)}</w:p>"))

@@ -9,7 +9,7 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml.ns import qn
 from docx.shared import Pt, Twips
 
-from .docx_xml import parse
+from .docx_xml import clean, parse
 
 PAGE_WIDTH, PAGE_HEIGHT, MARGIN = 11906, 16838, 1134  # twips: A4 with 2 cm margins
 TEXT_WIDTH = PAGE_WIDTH - 2 * MARGIN
@@ -19,6 +19,9 @@ TABLE_TEXT = ("Pack Table Text", "PackTableText")
 TABLE_CODE = ("Pack Table Code", "PackTableCode")
 TABLE_GRID = "TableGrid"  # the template's "Table Grid": borders on every cell
 CAPTION = "Caption"
+LIST_BULLET = "ListBullet"
+SUBTITLE = "Subtitle"
+TOC_HEADING = "TOCHeading"
 
 LANGUAGE_TAGS = {"es": "es-PE", "en": "en-GB"}
 
@@ -64,3 +67,17 @@ def _language(document: Any, tag: str) -> None:
         lang = parse("<w:lang/>")
         rpr.append(lang)
     lang.set(qn("w:val"), tag)
+
+
+def paragraph(document: Any, text: str = "", style_id: str | None = None) -> Any:
+    """A paragraph in a style given by id: python-docx's lookup by name scans every style of the template for the
+    default one on each call (half a second over a pack's headings)."""
+    added = document.add_paragraph(clean(text))
+    if style_id is not None:
+        added._p.style = style_id
+    return added
+
+
+def heading(document: Any, text: str, level: int) -> Any:
+    """A built-in heading ("Title" for level 0, "Heading N" otherwise): what the navigation pane and TOC read."""
+    return paragraph(document, text, "Title" if level == 0 else f"Heading{level}")

@@ -14,6 +14,7 @@ W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 # Characters XML 1.0 forbids (C0 controls but tab, LF and CR; lone surrogates; U+FFFE/U+FFFF): python-docx refuses
 # them and Word calls the file corrupt, so a stray byte in a record's text must not reach the package.
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_FORBIDDEN_BUT_NUL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 _ROOT_TAG = re.compile(r"<w:[A-Za-z]+")
 
@@ -25,7 +26,21 @@ def clean(text: str) -> str:
 
 def escape(text: str) -> str:
     """Clean text escaped for an element's content or a double-quoted attribute."""
-    return clean(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return _escape_cleaned(clean(text))
+
+
+def _escape_cleaned(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def escape_many(texts: list[str]) -> list[str]:
+    """escape() of each text, done on them all joined by NUL (which clean() removes) so a table's 60,000 cells take
+    a few passes over one string instead of eight calls each."""
+    joined = "\x00".join(texts)
+    if joined.count("\x00") != max(len(texts) - 1, 0):  # a text held a NUL of its own
+        return [escape(text) for text in texts]
+    joined = _FORBIDDEN_BUT_NUL.sub("", joined).replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    return _escape_cleaned(joined).split("\x00") if texts else []
 
 
 def run_xml(text: str, *, bold: bool = False, italic: bool = False) -> str:

@@ -72,7 +72,8 @@ def record_evidence(spec: PackSpec, scope: AccessScope, places: Places, clauses:
         parts.update((key, audits) for key in INTERNAL_AUDITS & present)
     ncs = records_nc.load(spec, scope, places, [c.id for c in clauses])
     names.need(records_nc.user_ids(ncs))
-    register_part = records_nc.blocks(ncs.ncs, ncs, names, register=True) if present & NC_REGISTERS else ([], 0)
+    records_nc.render(ncs, names)
+    register_part = records_nc.blocks(ncs.ncs, ncs, register=True) if present & NC_REGISTERS else ([], 0)
     for clause in clauses:
         key = keys[clause.id]
         if key in parts:
@@ -80,5 +81,5 @@ def record_evidence(spec: PackSpec, scope: AccessScope, places: Places, clauses:
         if key in NC_REGISTERS:
             out.add(clause.id, register_part)
         else:
-            out.add(clause.id, records_nc.blocks(ncs.by_clause.get(clause.id, []), ncs, names, register=False))
+            out.add(clause.id, records_nc.blocks(ncs.by_clause.get(clause.id, []), ncs, register=False))
     return out

@@ -15,10 +15,11 @@ from sqlalchemy import ColumnElement, exists, func, or_, select, true
 from ..extensions import db
 from ..models import Audit, AuditSite
 from ..models.programme import audit_processes
+from ..services.exports import label
 from ..web.programme_forms import AUDIT_STATUS_LABELS
 from .content import TableBlock
 from .places import Places
-from .records_common import Names, Part, Row, day, text
+from .records_common import Names, Part, Row, day, words
 from .spec import PackSpec
 
 COLUMNS = (_l("Dates"), _l("Audit team"), _l("Lead auditor"), _l("Sites"), _l("Processes"), _l("Status"))
@@ -69,7 +70,8 @@ def blocks(spec: PackSpec, places: Places, names: Names) -> Part:
     for audit_id, process_id in db.session.execute(select(audit_processes.c.audit_id, audit_processes.c.process_id)
                                                    .where(audit_processes.c.audit_id.in_(ids))):
         processes[audit_id].append(names.process_code(process_id))
+    statuses = words(AUDIT_STATUS_LABELS)
     rows: list[Row] = [(_dates(a), a.auditing_body, a.lead_auditor or "", ", ".join(sorted(sites.get(a.id, []))),
-             ", ".join(sorted(processes.get(a.id, []))), text(AUDIT_STATUS_LABELS, a.status)) for a in found]
+             ", ".join(sorted(processes.get(a.id, []))), label(statuses, a.status)) for a in found]
     return [TableBlock(_("Internal audits of the programme in the period"), tuple(str(c) for c in COLUMNS), rows)], \
         len(rows)

@@ -10,15 +10,12 @@ from collections.abc import Collection, Mapping
 from datetime import date
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, or_, select, true
 
 from ..extensions import db
 from ..models import Process, Site, User
 from .content import Block
 from .places import Places
-
-WHOLE_ORGANISATION = _l("Whole organisation")
 
 Row = tuple[str, ...]
 Part = tuple[list[Block], int]  # the blocks a clause prints and how many records (rows) they cite
@@ -43,12 +40,10 @@ def day(value: date | None) -> str:
     return value.isoformat() if value is not None else ""
 
 
-def text(labels: Mapping[str, Any], code: str | None) -> str:
-    """A code's label in the pack's language (the code itself when unknown)."""
-    if not code:
-        return ""
-    found = labels.get(code)
-    return str(found) if found is not None else code
+def words(labels: Mapping[str, Any]) -> dict[str, str]:
+    """A register's labels in the pack's language, translated once per table rather than once per cell (gettext
+    costs more than everything else a row needs)."""
+    return {code: str(text) for code, text in labels.items()}
 
 
 class Names:

@@ -24,10 +24,11 @@ from ..extensions import db
 from ..models import DueDiligence, Gift
 from ..policy import AccessScope
 from ..services import due_diligence, gifts
+from ..services.exports import label
 from ..timeutil import end_of_local_day, to_local
 from .content import TableBlock
 from .places import Places
-from .records_common import WHOLE_ORGANISATION, Names, Part, Row, day, process_condition, site_condition, text
+from .records_common import Names, Part, Row, day, process_condition, site_condition, words
 from .spec import PackSpec
 
 DD_COLUMNS = (_l("Reference"), _l("Subject"), _l("Category"), _l("Site"), _l("Risk level"), _l("Opened on"),
@@ -66,11 +67,11 @@ def dd_blocks(spec: PackSpec, scope: AccessScope, places: Places, names: Names) 
     found = due_diligence_files(spec, scope, places)
     if not found:
         return [], 0
-    nowhere = str(WHOLE_ORGANISATION)
-    rows: list[Row] = [(r.reference, _subject(r), text(ASSOCIATE_CATEGORY_LABELS, r.category),
-             names.site(r.site_id, nowhere=nowhere), text(RISK_LEVEL_LABELS, r.risk_level),
-             day(to_local(r.created_at).date()), text(DD_STATUS_LABELS, r.status),
-             text(DD_DECISION_LABELS, r.decision or "pending"), day(r.decided_on)) for r in found]
+    categories, levels, statuses, decisions = (words(ASSOCIATE_CATEGORY_LABELS), words(RISK_LEVEL_LABELS),
+                                               words(DD_STATUS_LABELS), words(DD_DECISION_LABELS))
+    rows: list[Row] = [(r.reference, _subject(r), label(categories, r.category), names.site(r.site_id),
+                        label(levels, r.risk_level), day(to_local(r.created_at).date()), label(statuses, r.status),
+                        label(decisions, r.decision or "pending"), day(r.decided_on)) for r in found]
     return [TableBlock(_("Due-diligence files of the period"), tuple(str(c) for c in DD_COLUMNS), rows)], len(rows)
 
 
@@ -79,10 +80,10 @@ def gift_blocks(spec: PackSpec, scope: AccessScope, places: Places, names: Names
     found = gift_entries(spec, scope, places)
     if not found:
         return [], 0
-    nowhere = str(WHOLE_ORGANISATION)
-    rows: list[Row] = [(g.reference, day(g.occurred_on), text(GIFT_KIND_LABELS, g.kind),
-             text(GIFT_DIRECTION_LABELS, g.direction), g.counterparty, names.site(g.site_id, nowhere=nowhere),
-             f"{g.value} {g.currency}", text(GIFT_DECISION_LABELS, g.decision), text(GIFT_STATUS_LABELS, g.status))
-            for g in found]
+    kinds, directions, decisions, statuses = (words(GIFT_KIND_LABELS), words(GIFT_DIRECTION_LABELS),
+                                              words(GIFT_DECISION_LABELS), words(GIFT_STATUS_LABELS))
+    rows: list[Row] = [(g.reference, day(g.occurred_on), label(kinds, g.kind), label(directions, g.direction),
+                        g.counterparty, names.site(g.site_id), f"{g.value} {g.currency}",
+                        label(decisions, g.decision), label(statuses, g.status)) for g in found]
     return [TableBlock(_("Gifts, hospitality and other benefits of the period"), tuple(str(c) for c in GIFT_COLUMNS),
                        rows)], len(rows)

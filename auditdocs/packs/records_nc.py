@@ -18,9 +18,10 @@ from ..extensions import db
 from ..labels import ACTION_STATUS_LABELS, NC_GRADE_LABELS, NC_STATUS_LABELS
 from ..models import CorrectiveAction, Nonconformity, nonconformity_clauses
 from ..policy import AccessScope
+from ..services.exports import label
 from .content import Block, TableBlock
 from .places import Places
-from .records_common import Names, Part, Row, day, process_condition, site_condition, text
+from .records_common import Names, Part, Row, day, process_condition, site_condition, words
 from .spec import PackSpec
 
 NC_COLUMNS = (_l("Reference"), _l("Title"), _l("Grade"), _l("Site"), _l("Detected on"), _l("Status"),
@@ -37,6 +38,8 @@ class NcRecords:
     ncs: list[Nonconformity] = field(default_factory=list)
     actions: dict[int, list[CorrectiveAction]] = field(default_factory=dict)
     by_clause: dict[int, list[Nonconformity]] = field(default_factory=dict)
+    nc_rows: dict[int, Row] = field(default_factory=dict)  # by nonconformity id, filled by render()
+    action_rows: dict[int, list[Row]] = field(default_factory=dict)
 
 
 def period_condition(spec: PackSpec) -> ColumnElement[bool]:
@@ -80,34 +83,36 @@ def user_ids(records: NcRecords) -> set[int | None]:
     return {a.owner_id for found in records.actions.values() for a in found}
 
 
-def _nc_row(nc: Nonconformity, names: Names) -> tuple[str, ...]:
-    return (nc.reference, nc.title, text(NC_GRADE_LABELS, nc.grade), names.site(nc.site_id), day(nc.detected_on),
-            text(NC_STATUS_LABELS, nc.status), day(nc.closed_on))
-
-
-def _effectiveness(action: CorrectiveAction) -> str:
+def _effectiveness(action: CorrectiveAction, statuses: dict[str, str]) -> str:
     """The check's result and day, or when it is due."""
     if action.status in RESULTS:
-        return f"{text(ACTION_STATUS_LABELS, action.status)} ({day(action.checked_on)})"
+        return f"{label(statuses, action.status)} ({day(action.checked_on)})"
     if action.check_due is not None and action.status == "implemented":
         return str(_("Check due %(day)s", day=day(action.check_due)))
     return ""
 
 
-def _action_row(nc: Nonconformity, action: CorrectiveAction, names: Names) -> tuple[str, ...]:
-    return (nc.reference, f"A{action.number}: {action.description}", names.user(action.owner_id),
-            text(ACTION_STATUS_LABELS, action.status), day(action.due_date), day(action.implemented_on),
-            _effectiveness(action))
+def render(records: NcRecords, names: Names) -> None:
+    """Every row once, however many clauses print it."""
+    grades, statuses, action_statuses = words(NC_GRADE_LABELS), words(NC_STATUS_LABELS), words(ACTION_STATUS_LABELS)
+    for nc in records.ncs:
+        records.nc_rows[nc.id] = (nc.reference, nc.title, label(grades, nc.grade), names.site(nc.site_id),
+                                  day(nc.detected_on), label(statuses, nc.status), day(nc.closed_on))
+        records.action_rows[nc.id] = [
+            (nc.reference, f"A{a.number}: {a.description}", names.user(a.owner_id), label(action_statuses, a.status),
+             day(a.due_date), day(a.implemented_on), _effectiveness(a, action_statuses))
+            for a in records.actions.get(nc.id, [])]
 
 
-def blocks(ncs: list[Nonconformity], records: NcRecords, names: Names, *, register: bool) -> Part:
-    """The nonconformities' table and their actions' table, and how many rows they cite (no table when empty)."""
+def blocks(ncs: list[Nonconformity], records: NcRecords, *, register: bool) -> Part:
+    """The nonconformities' table and their actions' table (rendered), and how many rows they cite (no table when
+    empty)."""
     if not ncs:
         return [], 0
     caption = (_("Nonconformity register: nonconformities open in the period") if register
                else _("Nonconformities linked to this clause, open in the period"))
-    out: list[Block] = [TableBlock(caption, tuple(str(c) for c in NC_COLUMNS), [_nc_row(nc, names) for nc in ncs])]
-    actions: list[Row] = [_action_row(nc, a, names) for nc in ncs for a in records.actions.get(nc.id, [])]
+    out: list[Block] = [TableBlock(caption, tuple(str(c) for c in NC_COLUMNS), [records.nc_rows[nc.id] for nc in ncs])]
+    actions: list[Row] = [row for nc in ncs for row in records.action_rows[nc.id]]
     if actions:
         out.append(TableBlock(_("Their corrective actions"), tuple(str(c) for c in ACTION_COLUMNS), actions))
     return out, len(ncs) + len(actions)

@@ -16,12 +16,14 @@ from ..models import BriberyRisk, RecordRevision, RiskMatrix
 from ..models.risks import RATINGS
 from ..policy import AccessScope
 from ..services import revisions, risk_heatmap, risk_matrix
+from ..services.exports import label
 from ..services.risk_exports import RISK_STATUS_LABELS
 from ..services.risk_register import KIND, RiskEntry
 from .content import Block, HeatMapBlock, TableBlock
 from .places import Places
-from .records_common import WHOLE_ORGANISATION, Names, Part, Row, day, text
+from .records_common import Names, Part, Row, day, words
 
+WHOLE_ORGANISATION = _l("Whole organisation")  # a risk placed at no site (as in the register's export)
 COLUMNS = (_l("Reference"), _l("Risk"), _l("Process and site"), _l("Inherent risk"), _l("Residual risk"),
            _l("Owner"), _l("Status"), _l("Approved on"))
 
@@ -45,15 +47,13 @@ def entries(scope: AccessScope, places: Places) -> list[RiskEntry]:
     return [e for e in found if places.holds_site(e.site_id) and places.holds_process(e.process_id)]
 
 
-def _rated(matrices: dict[int, RiskMatrix], matrix_id: int, rating: str, score: int, lang: str) -> str:
+def _rated(ratings: dict[int, dict[str, str]], matrix_id: int, rating: str, score: int) -> str:
     """"Alto (16)": the rating in the words of the matrix the risk was scored with, and its score."""
-    matrix = matrices.get(matrix_id)
-    word = risk_matrix.label(matrix, rating, lang) if matrix is not None else rating
-    return f"{word} ({score})"
+    return f"{ratings.get(matrix_id, {}).get(rating, rating)} ({score})"
 
 
-def _place(entry: RiskEntry, names: Names) -> str:
-    parts = [names.process(entry.process_id), names.site(entry.site_id, nowhere=str(WHOLE_ORGANISATION))]
+def _place(entry: RiskEntry, names: Names, nowhere: str) -> str:
+    parts = [names.process(entry.process_id), names.site(entry.site_id, nowhere=nowhere)]
     return " / ".join(p for p in parts if p)
 
 
@@ -62,20 +62,22 @@ def blocks(scope: AccessScope, places: Places, names: Names) -> Part:
     found = entries(scope, places)
     if not found:
         return [], 0
-    names.need({i for e in found for i in (e.owner_id, e.approved_by_id)})
+    names.need({e.owner_id for e in found})
     matrices = {m.id: m for m in db.session.scalars(select(RiskMatrix))}
     lang = names.lang
-    rows: list[Row] = [(e.reference, e.title, _place(e, names),
-             _rated(matrices, e.matrix_id, e.inherent_rating, e.inherent_score, lang),
-             _rated(matrices, e.matrix_id, e.residual_rating, e.residual_score, lang),
-             names.user(e.owner_id), text(RISK_STATUS_LABELS, e.status), day(e.approved_on)) for e in found]
+    ratings = {m.id: {r: risk_matrix.label(m, r, lang) for r in RATINGS} for m in matrices.values()}
+    statuses, nowhere = words(RISK_STATUS_LABELS), str(WHOLE_ORGANISATION)
+    rows: list[Row] = [(e.reference, e.title, _place(e, names, nowhere),
+                        _rated(ratings, e.matrix_id, e.inherent_rating, e.inherent_score),
+                        _rated(ratings, e.matrix_id, e.residual_rating, e.residual_score),
+                        names.user(e.owner_id), label(statuses, e.status), day(e.approved_on)) for e in found]
     out: list[Block] = [TableBlock(_("Bribery-risk register"), tuple(str(c) for c in COLUMNS), rows)]
     current = max(matrices.values(), key=lambda m: m.version, default=None)
     if current is not None:
-        words = {rating: risk_matrix.label(current, rating, lang) for rating in RATINGS}
         for which, caption in (("inherent", _("Heat map of inherent risk (risk matrix version %(num)d)",
                                               num=current.version)),
                                ("residual", _("Heat map of residual risk (risk matrix version %(num)d)",
                                               num=current.version))):
-            out.append(HeatMapBlock(caption, risk_heatmap.grid(found, current, which), words))
+            out.append(HeatMapBlock(caption, risk_heatmap.grid(found, current, which),
+                                    ratings[current.id]))
     return out, len(rows)
