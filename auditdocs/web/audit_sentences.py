@@ -108,11 +108,15 @@ ACTIONS: dict[str, tuple[str, Any, Any]] = {
                                  _l("The stored file %(object)s matches its fingerprint again")),
     "store.gc": ("storage", _l("Unreferenced files quarantined"),
                  _l("%(actor)s moved unreferenced stored files to quarantine")),
+    "pack.queue": ("packs", _l("Word pack asked for"), _l("%(actor)s asked for the Word pack %(object)s")),
+    "pack.build": ("packs", _l("Word pack built"), _l("The Word pack %(object)s of %(actor)s was built")),
+    "pack.fail": ("packs", _l("Word pack failed"), _l("The Word pack %(object)s of %(actor)s could not be built")),
+    "pack.download": ("packs", _l("Word pack downloaded"), _l("%(actor)s downloaded the Word pack %(object)s")),
 }
 GROUPS: dict[str, Any] = {
     "documents": _l("Documents and clauses"), "records": _l("Records"), "org": _l("Organisation"),
     "programme": _l("Certification"), "users": _l("Accounts and sign-in"), "security": _l("Refusals"),
-    "storage": _l("Stored files"),
+    "storage": _l("Stored files"), "packs": _l("Word packs"),
 }
 GENERIC = _l("%(actor)s: “%(action)s” on %(object)s")
 GENERIC_NO_OBJECT = _l("%(actor)s: “%(action)s”")
