@@ -94,6 +94,11 @@ class Config:
         # retries and the day's in-force changes in a thread of each web process ("thread") or not at all ("off").
         self.SEARCH_INDEXING = _env("AUDITDOCS_SEARCH_INDEXING", "sync")
         self.SEARCH_MAINTENANCE = _env("AUDITDOCS_SEARCH_MAINTENANCE", "thread")
+        # Word packs: built by a thread in each web process ("thread") or only by `auditdocs worker` ("off");
+        # how often an idle worker looks for jobs queued elsewhere; when a silent running job counts as abandoned.
+        self.PACK_WORKER = _env("AUDITDOCS_PACK_WORKER", "thread")
+        self.PACK_POLL_SECONDS = float(_env("AUDITDOCS_PACK_POLL_SECONDS", "5") or 5)
+        self.PACK_STALE_MINUTES = float(_env("AUDITDOCS_PACK_STALE_MINUTES", "10") or 10)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -115,3 +120,4 @@ class TestConfig(Config):
         self.ORG_NAME = "Programa de prueba"
         self.EXTRACT_WORKER = "off"  # a test that wants the background reader turns it on
         self.SEARCH_MAINTENANCE = "off"  # tests call search.maintenance.maintainer_of(app).run_once()
+        self.PACK_WORKER = "off"  # tests build queued packs with packs.worker.run_once(app)

@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import cli, events, extract
 from .db import configure_engine, guard_session
 from .extensions import csrf, db, login_manager, migrate
+from .packs import worker as pack_worker
 from .search import indexing as search_indexing
 from .search import maintenance as search_maintenance
 from .services import ddg_exports, ddg_tasks, mail, nc_tasks, risk_exports, risk_signals, risk_tasks
@@ -29,6 +30,7 @@ from .web import (
     nc_exports,
     nonconformities,
     org,
+    packs,
     programme,
     risks,
     sampling,
@@ -45,7 +47,7 @@ from .web.upload_stream import init_uploads
 
 ROOT = Path(__file__).resolve().parent.parent  # the checkout: config.py, templates/, migrations/
 BLUEPRINTS = (auth, main, account, users, tasks, clauses, documents, audit_log, org, programme, sampling,
-              nc_dashboard, nc_exports, nonconformities, risks, search)
+              nc_dashboard, nc_exports, nonconformities, risks, search, packs)
 
 
 def _config_module() -> Any:
@@ -81,6 +83,7 @@ def create_app(config_class: type | None = None, overrides: dict[str, Any] | Non
     register_notifications(app)
     register_extraction(app)
     register_search(app)
+    register_pack_worker(app)
     register_records()
     return app
 
@@ -166,6 +169,11 @@ def register_search(app: Flask) -> None:
     thread off the request path (AUDITDOCS_SEARCH_MAINTENANCE)."""
     search_indexing.init_app(app)
     search_maintenance.init_app(app)
+
+
+def register_pack_worker(app: Flask) -> None:
+    """Queued Word packs are built by a thread of the web process (AUDITDOCS_PACK_WORKER) or `auditdocs worker`."""
+    pack_worker.init_app(app)
 
 
 def register_records() -> None:

@@ -42,6 +42,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "map_clauses": frozenset({ADMIN, QUALITY_OFFICER, COMPLIANCE_OFFICER}),
     "withdraw_documents": frozenset({ADMIN, QUALITY_OFFICER}),
     "see_all_restricted": frozenset({ADMIN}),
+    # Everyone signed in builds Word packs of what they may see; admins also see (and download) everyone's.
+    "see_all_packs": frozenset({ADMIN}),
     # The site tree and process map, and the certification scope, certificates and audit programme.
     "manage_org": frozenset({ADMIN, QUALITY_OFFICER}),
     "manage_programme": frozenset({ADMIN, QUALITY_OFFICER, COMPLIANCE_OFFICER}),

@@ -12,8 +12,9 @@ from sqlalchemy import select
 from auditdocs.db import write_transaction
 from auditdocs.extensions import db
 from auditdocs.models import Clause, Standard, User
+from auditdocs.packs.spec import resolve
 from auditdocs.search import backend
-from auditdocs.services import risks
+from auditdocs.services import pack_jobs, risks
 from auditdocs.services.actions import ActionInput, add_action
 from auditdocs.services.due_diligence import DdInput, create_due_diligence
 from auditdocs.services.gifts import GiftInput, create_gift
@@ -28,7 +29,8 @@ PUBLIC = {"auth.login", "main.set_language", "main.healthz", "static"}
 # is not evidence (a pack, an access receipt) must add its endpoint here on purpose, or this matrix fails.
 AUDITOR_MAY_WRITE = {"auth.logout", "main.set_language",
                      "account.end_session", "account.end_others",  # ending one's own sessions is no evidence
-                     "account.change_password"}  # nor is one's own password (a reset one must be replaced)
+                     "account.change_password",  # nor is one's own password (a reset one must be replaced)
+                     "packs.index"}  # nor is a Word pack of what they may see (issue 14: auditors build packs)
 # The login form is public; a logged-in user who posts to it is sent to the dashboard and nothing happens
 # (test_logged_in_user_posting_to_login_keeps_their_identity proves it, and the snapshot below would catch it).
 AUDITOR_MAY_WRITE_HARMLESS = {"auth.login"}
@@ -136,8 +138,10 @@ def _seed_records(app: Any, recorder_id: int) -> dict[str, int]:
                 inherent_likelihood=4, inherent_impact=4, residual_likelihood=2, residual_impact=2), exercise,
                 actor=actor, today=today)
             risks.approve_risk(risk, actor=approver, today=today)
+            # A Word pack asked for by the recorder: its owner and admins see it, everyone else gets 404.
+            job = pack_jobs.queue(resolve(["ISO 9001:2015"]), actor)
             ids = {"nc_id": nc.id, "action_id": action.id, "risk_id": risk.id, "exercise_id": exercise.id,
-                   "dd_id": dd.id, "gift_id": gift.id}
+                   "dd_id": dd.id, "gift_id": gift.id, "job_id": job.id}
         db.session.remove()
     return ids
 
@@ -160,7 +164,7 @@ def _walk_is_meaningful(app: Any) -> None:
                 "risks.index", "risks.detail", "risks.new", "risks.assess", "risks.approve", "risks.retire",
                 "risks.history", "risks.exercises", "risks.exercise", "risks.new_exercise", "risks.edit_exercise",
                 "risks.close_exercise", "risks.matrix", "risks.heatmap", "risks.register_csv", "risks.register_xlsx",
-                "search.index", "search.search_json"}
+                "search.index", "search.search_json", "packs.index", "packs.job", "packs.status", "packs.download"}
     assert expected <= endpoints
     writes = [r for r in _rules(app) if set(r.methods) & set(WRITE_METHODS)]
     assert len(writes) >= 6
@@ -331,8 +335,8 @@ def test_every_page_answers_without_a_server_error(app, client, login_as, make_u
             assert resp.status_code == 200, f"{role} GET {url} -> {resp.status_code}"
         if rule.endpoint in ("main.dashboard", "clauses.index", "clauses.detail", "main.healthz", "risks.index",
                              "risks.detail", "risks.history", "risks.exercises", "risks.exercise", "risks.matrix",
-                             "risks.heatmap", "search.index", "search.search_json"):  # every role reads the risks pages
-            # (auditors: approved risks) and searches
+                             "risks.heatmap", "search.index", "search.search_json", "packs.index"):  # every role reads
+            # the risks pages (auditors: approved risks), searches and builds Word packs
             assert resp.status_code == 200, f"{role} GET {url} -> {resp.status_code}"
 
 

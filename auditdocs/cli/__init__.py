@@ -11,6 +11,7 @@ from . import (
     importing,
     indexing,
     org,
+    pack_worker,
     packs,
     programme,
     reminders,
@@ -20,7 +21,7 @@ from . import (
 )
 
 AREAS = (database, accounts, store, importing, org, programme, exporting, reminders, indexing, searching, packs,
-         verifying)
+         verifying, pack_worker)
 
 
 def register(app: Flask) -> None:

@@ -109,9 +109,9 @@ ACTIONS: dict[str, tuple[str, Any, Any]] = {
                                  _l("The stored file %(object)s matches its fingerprint again")),
     "store.gc": ("storage", _l("Unreferenced files quarantined"),
                  _l("%(actor)s moved unreferenced stored files to quarantine")),
-    "pack.queue": ("packs", _l("Word pack requested"), _l("%(actor)s asked for the Word pack %(object)s")),
-    "pack.build": ("packs", _l("Word pack built"), _l("%(actor)s built the Word pack %(object)s")),
-    "pack.fail": ("packs", _l("Word pack failed"), _l("Building the Word pack %(object)s for %(actor)s failed")),
+    "pack.queue": ("packs", _l("Word pack asked for"), _l("%(actor)s asked for the Word pack %(object)s")),
+    "pack.build": ("packs", _l("Word pack built"), _l("The Word pack %(object)s of %(actor)s was built")),
+    "pack.fail": ("packs", _l("Word pack failed"), _l("The Word pack %(object)s of %(actor)s could not be built")),
     "pack.download": ("packs", _l("Word pack downloaded"), _l("%(actor)s downloaded the Word pack %(object)s")),
 }
 GROUPS: dict[str, Any] = {

@@ -23,7 +23,8 @@ from .errors import render_error
 PUBLIC_ENDPOINTS = {"auth.login", "main.set_language", "main.healthz", "static"}
 # Non-GET endpoints a read-only scope may still call: they change no evidence and no record.
 READ_ONLY_WRITES = {"auth.logout", "main.set_language", "account.end_session", "account.end_others",
-                    "account.change_password"}
+                    "account.change_password",
+                    "packs.index"}  # queueing a Word pack of what one may see (issue 14: auditors build packs)
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -22,9 +22,10 @@ from sqlalchemy import func, inspect, select, text
 from auditdocs.db import write_transaction
 from auditdocs.demo import create_demo
 from auditdocs.extensions import db
-from auditdocs.models import BriberyRisk, Clause, Gift, Nonconformity, Standard, User
+from auditdocs.models import BriberyRisk, Clause, Gift, Nonconformity, PackJob, Standard, User
+from auditdocs.packs.spec import resolve
 from auditdocs.policy import AccessScope
-from auditdocs.services import risks
+from auditdocs.services import pack_jobs, risks
 from auditdocs.services.actions import ActionInput, add_action, implement_action
 from auditdocs.services.due_diligence import DdInput, create_due_diligence
 from auditdocs.services.gifts import GiftInput, create_gift
@@ -64,6 +65,8 @@ def _seed(app: Flask) -> None:
                 _seed_risk()
             if db.session.scalar(select(func.count()).select_from(Gift)) == 0:
                 _seed_gift_and_due_diligence()
+            if db.session.scalar(select(func.count()).select_from(PackJob)) == 0:
+                _seed_pack_jobs()
         db.session.remove()
 
 
@@ -107,6 +110,15 @@ def _seed_gift_and_due_diligence() -> None:
         kind="hospitality", direction="received", internal_party="UT Cusco", counterparty="Constructora Andina",
         counterparty_category="contractor", occurred_on=today, value="350.50", currency="PEN",
         description="Almuerzo de trabajo", purpose="Reunión de obra"), actor=officer, today=today)
+
+
+def _seed_pack_jobs() -> None:
+    """Two Word-pack jobs of a quality officer, one queued and one failed, so their page is checked in both states
+    (admins see every job; the others' jobs answer 404 and are skipped)."""
+    officer = next(u for u in db.session.scalars(select(User).order_by(User.id)) if u.role == "quality_officer")
+    pack_jobs.queue(resolve(["ISO 9001:2015"], lang="es"), officer)
+    failed = pack_jobs.queue(resolve(["ISO 37001:2016"], clauses=["8.2"], lang="en"), officer)
+    failed.status, failed.error = "failed", "The account that asked for this pack is no longer active."
 
 
 def _samples(app: Flask) -> dict[tuple[str, str], list[str]]:
